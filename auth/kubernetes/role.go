@@ -1,0 +1,200 @@
+package kubernetes
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/vaultd/vaultd/logical"
+)
+
+const rolePrefix = "role/"
+
+// Alias name sources a role may choose.
+const (
+	aliasSourceUID  = "serviceaccount_uid"
+	aliasSourceName = "serviceaccount_name"
+)
+
+// role binds service accounts to token properties. The token_* fields are
+// the current names; the legacy ones (policies, ttl, ...) are kept only so
+// that a read reports them the way the role was written, as Vault does.
+type role struct {
+	BoundServiceAccountNames             []string `json:"bound_service_account_names"`
+	BoundServiceAccountNamespaces        []string `json:"bound_service_account_namespaces"`
+	BoundServiceAccountNamespaceSelector string   `json:"bound_service_account_namespace_selector"`
+	Audience                             string   `json:"audience"`
+	AliasNameSource                      string   `json:"alias_name_source"`
+
+	TokenPolicies        []string      `json:"token_policies"`
+	TokenTTL             time.Duration `json:"token_ttl"`
+	TokenMaxTTL          time.Duration `json:"token_max_ttl"`
+	TokenExplicitMaxTTL  time.Duration `json:"token_explicit_max_ttl"`
+	TokenPeriod          time.Duration `json:"token_period"`
+	TokenBoundCIDRs      []string      `json:"token_bound_cidrs"`
+	TokenNoDefaultPolicy bool          `json:"token_no_default_policy"`
+	TokenNumUses         int64         `json:"token_num_uses"`
+	TokenType            string        `json:"token_type"`
+
+	Policies   []string      `json:"policies,omitempty"`
+	TTL        time.Duration `json:"ttl,omitempty"`
+	MaxTTL     time.Duration `json:"max_ttl,omitempty"`
+	Period     time.Duration `json:"period,omitempty"`
+	NumUses    int64         `json:"num_uses,omitempty"`
+	BoundCIDRs []string      `json:"bound_cidrs,omitempty"`
+}
+
+func roleKey(name string) string { return rolePrefix + strings.ToLower(name) }
+
+func loadRole(ctx context.Context, s logical.Storage, name string) (*role, error) {
+	entry, err := s.Get(ctx, roleKey(name))
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes auth: read role: %w", err)
+	}
+	if entry == nil {
+		return nil, nil
+	}
+	var r role
+	if err := json.Unmarshal(entry.Value, &r); err != nil {
+		return nil, fmt.Errorf("kubernetes auth: decode role: %w", err)
+	}
+	return &r, nil
+}
+
+// bindsName reports whether the role admits the service account name.
+func (r *role) bindsName(name string) bool {
+	return matchAny(r.BoundServiceAccountNames, name)
+}
+
+// bindsNamespaceByName reports whether the namespace list admits ns; the
+// label selector, if any, is a separate, remote check.
+func (r *role) bindsNamespaceByName(ns string) bool {
+	return matchAny(r.BoundServiceAccountNamespaces, ns)
+}
+
+func matchAny(patterns []string, s string) bool {
+	if s == "" {
+		return false
+	}
+	return slices.ContainsFunc(patterns, func(p string) bool { return matchGlob(p, s) })
+}
+
+// matchGlob matches s against a pattern in which each "*" stands for any
+// run of characters ("*" alone matches everything, "dev-*" a prefix), the
+// glob Vault uses for these bindings.
+func matchGlob(pattern, s string) bool {
+	if pattern == "*" {
+		return true
+	}
+	parts := strings.Split(pattern, "*")
+	if len(parts) == 1 {
+		return pattern == s
+	}
+	if !strings.HasPrefix(s, parts[0]) {
+		return false
+	}
+	s = s[len(parts[0]):]
+	last := parts[len(parts)-1]
+	for _, part := range parts[1 : len(parts)-1] {
+		i := strings.Index(s, part)
+		if i < 0 {
+			return false
+		}
+		s = s[i+len(part):]
+	}
+	return strings.HasSuffix(s, last)
+}
+
+// allowsAddr reports whether the client address is inside the role's
+// token_bound_cidrs (every address is, when there are none).
+func (r *role) allowsAddr(remote string) bool {
+	if len(r.TokenBoundCIDRs) == 0 {
+		return true
+	}
+	addr, err := netip.ParseAddr(remote)
+	if err != nil {
+		ap, perr := netip.ParseAddrPort(remote)
+		if perr != nil {
+			return false
+		}
+		addr = ap.Addr()
+	}
+	addr = addr.Unmap()
+	for _, c := range r.TokenBoundCIDRs {
+		if p, err := parseCIDR(c); err == nil && p.Contains(addr) {
+			return true
+		}
+	}
+	return false
+}
+
+// parseCIDR reads a CIDR block or a single address.
+func parseCIDR(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return netip.Prefix{}, err
+		}
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+// tokenType maps the role's token_type onto what core mints.
+func (r *role) tokenType() logical.TokenType {
+	if r.TokenType == "batch" {
+		return logical.TokenTypeBatch
+	}
+	return logical.TokenTypeService
+}
+
+// auth builds the token a login asks core to mint.
+func (r *role) auth(roleName string, c *saClaims) *logical.Auth {
+	policies := slices.Clone(r.TokenPolicies)
+	if policies == nil {
+		policies = []string{}
+	}
+	return &logical.Auth{
+		DisplayName:     c.Namespace + "-" + c.Name,
+		Policies:        policies,
+		TokenPolicies:   slices.Clone(policies),
+		NoDefaultPolicy: r.TokenNoDefaultPolicy,
+		Metadata: map[string]string{
+			"role":                        roleName,
+			"service_account_name":        c.Name,
+			"service_account_namespace":   c.Namespace,
+			"service_account_secret_name": c.SecretName,
+			"service_account_uid":         c.UID,
+		},
+		TTL:            r.TokenTTL,
+		MaxTTL:         r.TokenMaxTTL,
+		ExplicitMaxTTL: r.TokenExplicitMaxTTL,
+		Period:         r.TokenPeriod,
+		NumUses:        int(r.TokenNumUses),
+		Renewable:      true,
+		BoundCIDRs:     slices.Clone(r.TokenBoundCIDRs),
+		TokenType:      r.tokenType(),
+		InternalData: map[string]any{
+			"role":                      roleName,
+			"service_account_name":      c.Name,
+			"service_account_namespace": c.Namespace,
+			"service_account_uid":       c.UID,
+			"alias_name":                r.aliasName(c),
+		},
+	}
+}
+
+func (r *role) aliasName(c *saClaims) string {
+	if r.AliasNameSource == aliasSourceName {
+		return c.Namespace + "/" + c.Name
+	}
+	return c.UID
+}

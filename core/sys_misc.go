@@ -1,0 +1,75 @@
+package core
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"sort"
+	"time"
+
+	"github.com/vaultd/vaultd/logical"
+)
+
+func (b *sysBackend) miscRoutes() []sysRoute {
+	return []sysRoute{
+		route1(`rotate`, map[logical.Operation]sysHandler{logical.UpdateOperation: b.rotate}),
+		route1(`key-status`, map[logical.Operation]sysHandler{logical.ReadOperation: b.keyStatus}),
+		route1(`seal`, map[logical.Operation]sysHandler{logical.UpdateOperation: b.seal}),
+	}
+}
+
+// rotate installs a new key term in the barrier's keyring.
+func (b *sysBackend) rotate(ctx context.Context, _ *logical.Request, _ []string) (*logical.Response, error) {
+	if _, err := b.st.c.barrier.Rotate(ctx); err != nil {
+		return nil, err
+	}
+	return nil, nil
+}
+
+func (b *sysBackend) keyStatus(ctx context.Context, _ *logical.Request, _ []string) (*logical.Response, error) {
+	term, installed, err := b.st.c.barrier.KeyStatus(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &logical.Response{Data: map[string]any{
+		"term":         term,
+		"install_time": installed.UTC().Format(time.RFC3339Nano),
+		"encryptions":  0,
+	}}, nil
+}
+
+// seal only authorises: Core.Seal does the sealing once the request has
+// left the pipeline and released the state lock.
+func (b *sysBackend) seal(context.Context, *logical.Request, []string) (*logical.Response, error) {
+	return nil, nil
+}
+
+// cidrAllowed reports whether addr falls in one of the token's bound
+// CIDRs; a token with none may be used from anywhere.
+func cidrAllowed(cidrs []string, addr string) bool {
+	if len(cidrs) == 0 {
+		return true
+	}
+	host := addr
+	if h, _, err := net.SplitHostPort(addr); err == nil {
+		host = h
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return false
+	}
+	for _, c := range cidrs {
+		if p, err := netip.ParsePrefix(c); err == nil && p.Contains(ip.Unmap()) {
+			return true
+		}
+		if a, err := netip.ParseAddr(c); err == nil && a == ip.Unmap() {
+			return true
+		}
+	}
+	return false
+}
+
+func sortedStrings(s []string) []string {
+	sort.Strings(s)
+	return s
+}

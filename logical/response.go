@@ -1,0 +1,82 @@
+package logical
+
+import "time"
+
+// Response is what an engine answers. A nil Response with a nil error means
+// "nothing here": 204 for writes, 404 for reads and lists.
+type Response struct {
+	// Data becomes the envelope's "data" object.
+	Data map[string]any
+	// Auth, when set by an auth method's login path, asks core to mint a
+	// token with these properties; core fills in ClientToken and Accessor.
+	Auth *Auth
+	// Secret, when set, asks core to register a lease for the response.
+	Secret *Secret
+	// Warnings become the envelope's "warnings".
+	Warnings []string
+	// Redirect, when set, answers with a 307 to that address.
+	Redirect string
+	// StatusCode overrides the HTTP status of a response that carries a
+	// body, as Vault does for a KV v2 read of a deleted version (404 with
+	// the version's metadata). Zero means the default for the operation.
+	StatusCode int
+	// Raw marks Data as the whole HTTP body rather than the envelope's
+	// "data" field; sys/ endpoints whose Vault answer is not enveloped use it.
+	Raw bool
+}
+
+// AddWarning appends a warning to the response.
+func (r *Response) AddWarning(format string) {
+	r.Warnings = append(r.Warnings, format)
+}
+
+// TokenType names how a token is kept.
+type TokenType string
+
+// Token types. Only service tokens are stored and renewable; batch tokens
+// are not yet supported.
+const (
+	TokenTypeService TokenType = "service"
+	TokenTypeBatch   TokenType = "batch"
+)
+
+// Auth describes a token: the one a login wants minted, or the one a request
+// carries.
+type Auth struct {
+	ClientToken string
+	Accessor    string
+	DisplayName string
+	// Policies are all the token's policies; TokenPolicies those attached
+	// to the token itself (the same set here, as identity policies do not
+	// exist yet).
+	Policies        []string
+	TokenPolicies   []string
+	NoDefaultPolicy bool
+	Metadata        map[string]string
+
+	TTL            time.Duration
+	MaxTTL         time.Duration
+	ExplicitMaxTTL time.Duration
+	Period         time.Duration
+	NumUses        int
+	Renewable      bool
+	BoundCIDRs     []string
+	TokenType      TokenType
+	EntityID       string
+	Orphan         bool
+	IssueTime      time.Time
+
+	// InternalData is kept with the token and handed back to the issuing
+	// method on renew; it is never shown to the client.
+	InternalData map[string]any
+}
+
+// Secret describes a lease on a response.
+type Secret struct {
+	LeaseID      string
+	TTL          time.Duration
+	MaxTTL       time.Duration
+	Renewable    bool
+	IssueTime    time.Time
+	InternalData map[string]any
+}

@@ -1,0 +1,301 @@
+package bbolt
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/vaultd/vaultd/storage"
+)
+
+// Defaults used when the matching Options field is zero.
+const (
+	DefaultMaxBatchDelay = time.Millisecond
+	DefaultMaxBatchSize  = 1000
+	DefaultLockTimeout   = time.Second
+	// DefaultFileName is the file created inside path when Open is given
+	// an existing directory (as Vault's "file" storage is configured).
+	DefaultFileName = "vaultd.db"
+)
+
+// fileMode is the mode of the database file: owner read/write only.
+const fileMode os.FileMode = 0o600
+
+var bucketName = []byte("vaultd")
+
+// Options tune Open. The zero value (or nil) gives the defaults.
+type Options struct {
+	// MaxBatchDelay is how long a batched write waits for others to join
+	// its transaction before committing.
+	MaxBatchDelay time.Duration
+	// MaxBatchSize commits a batch as soon as it holds this many writes.
+	MaxBatchSize int
+	// LockTimeout bounds the wait for the file lock held by another
+	// process; Open fails after it rather than hanging.
+	LockTimeout time.Duration
+}
+
+// Backend is a storage.Backend over one bbolt file.
+type Backend struct {
+	db      *bolt.DB
+	writers atomic.Int64  // writes in flight
+	commits atomic.Uint64 // write transactions committed
+	// lastTx is the last write transaction seen by a write function. Only
+	// touched inside write transactions, which bbolt serialises.
+	lastTx *bolt.Tx
+}
+
+var _ storage.Backend = (*Backend)(nil)
+
+// Open opens or creates the database at path. When path names an existing
+// directory, the file DefaultFileName inside it is used. Missing parent
+// directories are created with mode 0700. opts may be nil.
+func Open(path string, opts *Options) (*Backend, error) {
+	o := withDefaults(opts)
+	file, err := resolvePath(path)
+	if err != nil {
+		return nil, err
+	}
+	db, err := bolt.Open(file, fileMode, &bolt.Options{Timeout: o.LockTimeout})
+	if err != nil {
+		if errors.Is(err, berrors.ErrTimeout) {
+			return nil, fmt.Errorf("bbolt: open %s: file is locked by another process: %w", file, err)
+		}
+		return nil, fmt.Errorf("bbolt: open %s: %w", file, err)
+	}
+	if err := restrictMode(file); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	db.MaxBatchDelay = o.MaxBatchDelay
+	db.MaxBatchSize = o.MaxBatchSize
+	err = db.Update(func(tx *bolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists(bucketName)
+		return err
+	})
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("bbolt: create bucket in %s: %w", file, err)
+	}
+	return &Backend{db: db}, nil
+}
+
+func withDefaults(opts *Options) Options {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.MaxBatchDelay <= 0 {
+		o.MaxBatchDelay = DefaultMaxBatchDelay
+	}
+	if o.MaxBatchSize <= 0 {
+		o.MaxBatchSize = DefaultMaxBatchSize
+	}
+	if o.LockTimeout <= 0 {
+		o.LockTimeout = DefaultLockTimeout
+	}
+	return o
+}
+
+func resolvePath(path string) (string, error) {
+	if path == "" {
+		return "", errors.New("bbolt: no path given")
+	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return filepath.Join(path, DefaultFileName), nil
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return "", fmt.Errorf("bbolt: create directory for %s: %w", path, err)
+	}
+	return path, nil
+}
+
+// restrictMode makes sure a file that existed before (possibly with a wider
+// mode) is readable by its owner only.
+func restrictMode(file string) error {
+	fi, err := os.Stat(file)
+	if err != nil {
+		return fmt.Errorf("bbolt: stat %s: %w", file, err)
+	}
+	if fi.Mode().Perm() != fileMode {
+		if err := os.Chmod(file, fileMode); err != nil {
+			return fmt.Errorf("bbolt: restrict mode of %s to %v: %w", file, fileMode, err)
+		}
+	}
+	return nil
+}
+
+// Path returns the database file in use.
+func (b *Backend) Path() string { return b.db.Path() }
+
+// Commits returns how many write transactions (and so fsyncs) have been
+// committed since Open: with concurrent writers it is less than the number
+// of writes.
+func (b *Backend) Commits() uint64 { return b.commits.Load() }
+
+// Get implements storage.Backend.
+func (b *Backend) Get(ctx context.Context, key string) (*storage.Entry, error) {
+	if err := checkKey(key); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("bbolt: get: %w", err)
+	}
+	var entry *storage.Entry
+	err := b.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketName).Get([]byte(key))
+		if v != nil {
+			// v is only valid inside the transaction.
+			entry = &storage.Entry{Key: key, Value: bytes.Clone(v)}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, wrap("get", err)
+	}
+	return entry, nil
+}
+
+// Put implements storage.Backend.
+func (b *Backend) Put(ctx context.Context, entry *storage.Entry) error {
+	if entry == nil {
+		return fmt.Errorf("%w: nil entry", storage.ErrInvalidKey)
+	}
+	return b.Commit(ctx, []storage.Op{{Key: entry.Key, Value: entry.Value}})
+}
+
+// Delete implements storage.Backend.
+func (b *Backend) Delete(ctx context.Context, key string) error {
+	return b.Commit(ctx, []storage.Op{{Delete: true, Key: key}})
+}
+
+// List implements storage.Backend. A cursor walks the keys under prefix in
+// order and jumps over each sub-folder once it has been named.
+func (b *Backend) List(ctx context.Context, prefix string) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("bbolt: list: %w", err)
+	}
+	out := []string{}
+	err := b.db.View(func(tx *bolt.Tx) error {
+		p := []byte(prefix)
+		c := tx.Bucket(bucketName).Cursor()
+		k, _ := c.Seek(p)
+		for k != nil && bytes.HasPrefix(k, p) {
+			rest := k[len(p):]
+			i := bytes.IndexByte(rest, '/')
+			switch {
+			case len(rest) == 0:
+				k, _ = c.Next()
+			case i < 0:
+				out = append(out, string(rest))
+				k, _ = c.Next()
+			default:
+				out = append(out, string(rest[:i+1]))
+				// '/'+1 sorts right after every key of the folder.
+				next := make([]byte, 0, len(p)+i+1)
+				next = append(append(append(next, p...), rest[:i]...), '/'+1)
+				k, _ = c.Seek(next)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, wrap("list", err)
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// Commit implements storage.Backend: every op lands in one bbolt
+// transaction, and nothing is written if any op is invalid.
+func (b *Backend) Commit(ctx context.Context, ops []storage.Op) error {
+	for _, op := range ops {
+		if err := checkKey(op.Key); err != nil {
+			return err
+		}
+		if !op.Delete && len(op.Value) > bolt.MaxValueSize {
+			return fmt.Errorf("bbolt: value of %d bytes exceeds the limit of %d", len(op.Value), bolt.MaxValueSize)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("bbolt: commit: %w", err)
+	}
+	if len(ops) == 0 {
+		return nil
+	}
+	return wrap("commit", b.write(ops))
+}
+
+// write applies ops durably. A lone writer commits at once; when others are
+// in flight the ops join a shared DB.Batch transaction.
+func (b *Backend) write(ops []storage.Op) error {
+	fn := func(tx *bolt.Tx) error {
+		b.countTx(tx)
+		bkt := tx.Bucket(bucketName)
+		for _, op := range ops {
+			var err error
+			if op.Delete {
+				err = bkt.Delete([]byte(op.Key))
+			} else {
+				err = bkt.Put([]byte(op.Key), op.Value)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	defer b.writers.Add(-1)
+	if b.writers.Add(1) == 1 {
+		return b.db.Update(fn)
+	}
+	return b.db.Batch(fn)
+}
+
+// countTx registers one commit hook per write transaction. It runs inside
+// the transaction, which holds bbolt's writer lock.
+func (b *Backend) countTx(tx *bolt.Tx) {
+	if b.lastTx == tx {
+		return
+	}
+	b.lastTx = tx
+	tx.OnCommit(func() { b.commits.Add(1) })
+}
+
+// Close implements storage.Backend. It waits for open transactions.
+func (b *Backend) Close() error {
+	if err := b.db.Close(); err != nil {
+		return fmt.Errorf("bbolt: close: %w", err)
+	}
+	return nil
+}
+
+func checkKey(key string) error {
+	if err := storage.ValidateKey(key); err != nil {
+		return err
+	}
+	if len(key) > bolt.MaxKeySize {
+		return fmt.Errorf("%w: key of %d bytes exceeds the limit of %d", storage.ErrInvalidKey, len(key), bolt.MaxKeySize)
+	}
+	return nil
+}
+
+func wrap(op string, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, berrors.ErrDatabaseNotOpen):
+		return fmt.Errorf("bbolt: %s: %w", op, storage.ErrClosed)
+	default:
+		return fmt.Errorf("bbolt: %s: %w", op, err)
+	}
+}
