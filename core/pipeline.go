@@ -68,7 +68,11 @@ func (st *unsealed) handle(ctx context.Context, req *logical.Request) (*logical.
 		st.c.logger.Error("audit request failed; refusing the request", "request_id", req.ID, "error", err)
 		return nil, errInternal
 	}
-	resp, err := rt.backend.HandleRequest(ctx, cl.engReq)
+	engCtx := ctx
+	if cl.tok != nil {
+		engCtx = token.ContextWithCaller(ctx, cl.tok)
+	}
+	resp, err := rt.backend.HandleRequest(engCtx, cl.engReq)
 	if err == nil {
 		resp, err = st.register(ctx, cl, resp)
 	}
@@ -140,7 +144,7 @@ func (st *unsealed) authenticate(ctx context.Context, cl *call) error {
 	if te == nil {
 		return logical.CodedErrorf(http.StatusForbidden, "permission denied")
 	}
-	if !cidrAllowed(te.BoundCIDRs, cl.req.RemoteAddr) {
+	if !te.AllowsAddr(cl.req.RemoteAddr) {
 		return logical.ErrPermissionDenied
 	}
 	cl.tok = te
@@ -223,6 +227,11 @@ func (st *unsealed) mintLoginToken(ctx context.Context, cl *call, auth *logical.
 		maxTTL = auth.MaxTTL
 	}
 	auth.MaxTTL = maxTTL
+	prefix := strings.TrimSuffix(strings.TrimPrefix(cl.rt.entry.routePath(), "auth/"), "/")
+	if auth.DisplayName != "" {
+		prefix += "-" + auth.DisplayName
+	}
+	auth.DisplayName = prefix
 	if auth.Period == 0 {
 		if auth.TTL == 0 {
 			auth.TTL = sys.DefaultLeaseTTL()

@@ -228,3 +228,18 @@ func (st *unsealed) destroyCubbyhole(ctx context.Context, accessor string) error
 	}
 	return errors.Join(errs...)
 }
+
+// HasSudo lets the token store apply Vault's sudo rules (no_parent, period,
+// custom IDs, revoke-orphan) from the caller's ACL.
+func (h tokenHooks) HasSudo(ctx context.Context, e *token.Entry, path string) bool {
+	acl, err := h.st.policies.acl(ctx, e.Policies)
+	if err != nil {
+		return false
+	}
+	for _, c := range acl.Capabilities(path) {
+		if c == "sudo" || c == "root" {
+			return true
+		}
+	}
+	return false
+}

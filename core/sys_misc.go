@@ -2,8 +2,6 @@ package core
 
 import (
 	"context"
-	"net"
-	"net/netip"
 	"sort"
 	"time"
 
@@ -42,31 +40,6 @@ func (b *sysBackend) keyStatus(ctx context.Context, _ *logical.Request, _ []stri
 // left the pipeline and released the state lock.
 func (b *sysBackend) seal(context.Context, *logical.Request, []string) (*logical.Response, error) {
 	return nil, nil
-}
-
-// cidrAllowed reports whether addr falls in one of the token's bound
-// CIDRs; a token with none may be used from anywhere.
-func cidrAllowed(cidrs []string, addr string) bool {
-	if len(cidrs) == 0 {
-		return true
-	}
-	host := addr
-	if h, _, err := net.SplitHostPort(addr); err == nil {
-		host = h
-	}
-	ip, err := netip.ParseAddr(host)
-	if err != nil {
-		return false
-	}
-	for _, c := range cidrs {
-		if p, err := netip.ParsePrefix(c); err == nil && p.Contains(ip.Unmap()) {
-			return true
-		}
-		if a, err := netip.ParseAddr(c); err == nil && a == ip.Unmap() {
-			return true
-		}
-	}
-	return false
 }
 
 func sortedStrings(s []string) []string {
