@@ -142,6 +142,9 @@ func parseHCL(text string) (file *ast.File, err error) {
 			file, err = nil, parseErrorf(0, "malformed policy text")
 		}
 	}()
+	if err := checkNesting(text); err != nil {
+		return nil, err
+	}
 	if err := checkJSON(text); err != nil {
 		return nil, err
 	}
@@ -156,6 +159,48 @@ func parseHCL(text string) (file *ast.File, err error) {
 		return nil, pe
 	}
 	return f, nil
+}
+
+// maxNesting bounds how deeply lists and objects may nest. A real policy
+// needs three or four levels; the HCL parser's time grows with the square of
+// the depth, so a short text of nested brackets could otherwise pin a CPU.
+const maxNesting = 64
+
+// checkNesting refuses text whose brackets nest deeper than maxNesting,
+// skipping over double-quoted strings.
+func checkNesting(text string) error {
+	depth, line := 0, 1
+	inString, escaped := false, false
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		if c == '\n' {
+			line++
+		}
+		if inString {
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"' || c == '\n':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+		case '[', '{':
+			if depth++; depth > maxNesting {
+				return parseErrorf(line, "lists and objects nest more than %d deep", maxNesting)
+			}
+		case ']', '}':
+			if depth > 0 {
+				depth--
+			}
+		}
+	}
+	return nil
 }
 
 // checkJSON rejects malformed JSON before the HCL library sees it: its JSON
@@ -241,37 +286,12 @@ func (r *Rule) readBody(body *ast.ObjectList, pattern string) error {
 		if err != nil {
 			return err
 		}
-		fail := func(err error) error {
+		if err := r.readKey(key, val, line, &listed, &legacy); err != nil {
 			var pe *ParseError
 			if errors.As(err, &pe) {
-				return parseErrorf(pe.Line, "path %q: %s: %s", pattern, key, pe.Msg)
+				return parseErrorf(pe.Line, "path %q: %s", pattern, pe.Msg)
 			}
-			return parseErrorf(line, "path %q: %s: %v", pattern, key, err)
-		}
-		switch key {
-		case "comment":
-			_, err = stringValue(val, line)
-		case "policy":
-			legacy, err = readLegacy(val, line)
-		case "capabilities":
-			listed, err = readCapabilities(val, line)
-		case "allowed_parameters":
-			r.AllowedParameters, err = readParameters(val, line)
-		case "denied_parameters":
-			r.DeniedParameters, err = readParameters(val, line)
-		case "required_parameters":
-			r.RequiredParameters, err = readRequired(val, line)
-		case "min_wrapping_ttl":
-			r.MinWrappingTTL, err = readDuration(val, line)
-		case "max_wrapping_ttl":
-			r.MaxWrappingTTL, err = readDuration(val, line)
-		case "mfa_methods", "control_group", "subscribe_event_types":
-			return parseErrorf(line, "path %q: %q is not supported by vaultd", pattern, key)
-		default:
-			return parseErrorf(line, "path %q: invalid key %q", pattern, key)
-		}
-		if err != nil {
-			return fail(err)
+			return parseErrorf(line, "path %q: %v", pattern, err)
 		}
 	}
 	if r.MinWrappingTTL != 0 && r.MaxWrappingTTL != 0 && r.MaxWrappingTTL < r.MinWrappingTTL {
@@ -287,6 +307,48 @@ func (r *Rule) readBody(body *ast.ObjectList, pattern string) error {
 	return nil
 }
 
+// readKey reads one key of a path block into r (capabilities into listed,
+// the legacy shorthand into legacy).
+func (r *Rule) readKey(key string, val ast.Node, line int, listed, legacy *capSet) error {
+	var err error
+	switch key {
+	case "comment":
+		_, err = stringValue(val, line)
+	case "policy":
+		*legacy, err = readLegacy(val, line)
+	case "capabilities":
+		*listed, err = readCapabilities(val, line)
+	case "allowed_parameters":
+		r.AllowedParameters, err = readParameters(val, line)
+	case "denied_parameters":
+		r.DeniedParameters, err = readParameters(val, line)
+	case "required_parameters":
+		r.RequiredParameters, err = readRequired(val, line)
+	case "min_wrapping_ttl":
+		r.MinWrappingTTL, err = readDuration(val, line)
+	case "max_wrapping_ttl":
+		r.MaxWrappingTTL, err = readDuration(val, line)
+	case "mfa_methods", "control_group", "subscribe_event_types":
+		return parseErrorf(line, "%q is not supported by vaultd", key)
+	default:
+		return parseErrorf(line, "invalid key %q", key)
+	}
+	if err != nil {
+		return parseErrorf(lineOf(err, line), "%s: %s", key, msgOf(err))
+	}
+	return nil
+}
+
+// lineOf is the line a *ParseError names, else fallback.
+func lineOf(err error, fallback int) int {
+	var pe *ParseError
+	if errors.As(err, &pe) && pe.Line > 0 {
+		return pe.Line
+	}
+	return fallback
+}
+
+// readLegacy reads the legacy `policy = "read"` shorthand.
 func readLegacy(val ast.Node, line int) (capSet, error) {
 	s, err := stringValue(val, line)
 	if err != nil {
@@ -299,6 +361,7 @@ func readLegacy(val ast.Node, line int) (capSet, error) {
 	return caps, nil
 }
 
+// readCapabilities reads a capabilities list, refusing unknown names.
 func readCapabilities(val ast.Node, line int) (capSet, error) {
 	names, err := stringList(val, line)
 	if err != nil {
@@ -315,6 +378,7 @@ func readCapabilities(val ast.Node, line int) (capSet, error) {
 	return caps, nil
 }
 
+// readRequired reads required_parameters, lower-cased and de-duplicated.
 func readRequired(val ast.Node, line int) ([]string, error) {
 	names, err := stringList(val, line)
 	if err != nil {
@@ -368,6 +432,7 @@ func readParameters(val ast.Node, line int) (map[string][]any, error) {
 	return out, nil
 }
 
+// readDuration reads min_wrapping_ttl or max_wrapping_ttl.
 func readDuration(val ast.Node, line int) (time.Duration, error) {
 	v, err := literalValue(val, line)
 	if err != nil {

@@ -182,6 +182,8 @@ func TestParseErrors(t *testing.T) {
 		{"path_body_not_block", `path "a" = "read"`, 1, "nested object expected"},
 		{"name_not_string", `name = ["x"]`, 1, "expected a string"},
 		{"not_an_object", `["a"]`, 0, "failed to parse policy"},
+		{"nesting_too_deep", "path \"a\" {\n capabilities = " + strings.Repeat("[", 100000) + "\n}", 2, "nest more than"},
+		{"nesting_too_deep_json", strings.Repeat("{\"a\":", 1000), 1, "nest more than"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -260,5 +262,16 @@ func TestParseEmptyPolicy(t *testing.T) {
 	}
 	if r := acl.Allowed(Request{Path: "secret/a", Operation: "read"}); r.Allowed {
 		t.Errorf("empty policy allowed a read")
+	}
+}
+
+func TestParseBracketsInsideStringsDoNotCountAsNesting(t *testing.T) {
+	deep := strings.Repeat("[{", 80)
+	p, err := Parse("s", `path "a" { capabilities = ["read"] allowed_parameters = { "x" = ["`+deep+`", "say \"[[[\""] } }`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Rules[0].AllowedParameters["x"][0]; got != deep {
+		t.Errorf("value = %q", got)
 	}
 }
