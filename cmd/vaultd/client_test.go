@@ -11,7 +11,9 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"io"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -426,5 +428,40 @@ func TestWrapText(t *testing.T) {
 	got := wrapText("aaa bbb ccc dddd e", 7)
 	if want := "aaa bbb\nccc\ndddd e"; got != want {
 		t.Errorf("wrapText = %q, want %q", got, want)
+	}
+}
+
+// TestTLSFlags: an HTTPS server whose certificate the client cannot verify
+// is refused; -ca-cert or VAULT_CACERT trusts it; -tls-skip-verify skips
+// the check.
+func TestTLSFlags(t *testing.T) {
+	cleanEnv(t)
+	fake := &fakeVault{t: t, sealed: true}
+	fake.initialise(1, 1)
+	srv := httptest.NewTLSServer(fake)
+	t.Cleanup(srv.Close)
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+	if err := os.WriteFile(caFile, pemBytes, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	addr := "-address=" + srv.URL
+
+	if r := runCLI(t, nil, "status", addr); r.code != 1 || !strings.Contains(r.stderr, "certificate") {
+		t.Errorf("unverified: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if r := runCLI(t, nil, "status", addr, "-ca-cert="+caFile); r.code != 2 {
+		t.Errorf("-ca-cert: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if r := runCLI(t, nil, "status", addr, "-tls-skip-verify"); r.code != 2 {
+		t.Errorf("-tls-skip-verify: exit %d, stderr %q", r.code, r.stderr)
+	}
+	t.Setenv("VAULT_CACERT", caFile)
+	if r := runCLI(t, nil, "status", addr); r.code != 2 {
+		t.Errorf("VAULT_CACERT: exit %d, stderr %q", r.code, r.stderr)
+	}
+	t.Setenv("VAULT_CACERT", filepath.Join(t.TempDir(), "missing.pem"))
+	if r := runCLI(t, nil, "status", addr); r.code != 1 || !strings.Contains(r.stderr, "reading the client environment") {
+		t.Errorf("missing VAULT_CACERT file: exit %d, stderr %q", r.code, r.stderr)
 	}
 }

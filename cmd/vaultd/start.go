@@ -45,7 +45,7 @@ func startServer(ctx context.Context, opts serverOptions, stdout, stderr io.Writ
 		}
 	}
 
-	n, err := node.New(ctx, conf, node.Options{Logger: logger})
+	n, err := node.New(ctx, conf, node.Options{Logger: logger, BuildDate: buildDate})
 	if err != nil {
 		fmt.Fprintf(stderr, "Error starting server: %v\n", err)
 		return 1
@@ -112,14 +112,17 @@ func reload(ctx context.Context, n *node.Node, opts serverOptions, level *slog.L
 func loadServerConfig(opts serverOptions) (*config.Config, error) {
 	if opts.Dev {
 		conf := config.Dev(opts.DevListenAddress)
-		if len(opts.ConfigPaths) > 0 {
-			extra, err := config.LoadFiles(opts.ConfigPaths)
-			if err != nil {
-				return nil, err
-			}
-			conf.Audit = extra.Audit
+		if len(opts.ConfigPaths) == 0 {
+			return conf, nil
 		}
-		return conf, nil
+		// A config given with -dev adds to dev mode (audit devices, log
+		// settings) rather than replacing it.
+		extra, err := config.ReadFiles(opts.ConfigPaths)
+		if err != nil {
+			return nil, err
+		}
+		conf = conf.Merge(extra)
+		return conf, conf.Validate()
 	}
 	return config.LoadFiles(opts.ConfigPaths)
 }

@@ -3,15 +3,19 @@ package main
 import (
 	"fmt"
 	"io"
+
+	"github.com/vaultd/vaultd/node"
 )
 
 // Build information, set by the linker:
 //
-//	go build -ldflags "-X main.version=1.0.0 -X main.commit=$(git rev-parse HEAD) -X main.buildDate=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+//	go build -ldflags "-X main.commit=$(git rev-parse HEAD) -X main.buildDate=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 //
 // These are written only by the linker and never assigned at run time.
+// version defaults to the version the server reports in seal-status, so
+// that `vaultd version` and `vaultd status` agree.
 var (
-	version   = "0.1.0-dev"
+	version   = node.Version
 	commit    = ""
 	buildDate = ""
 )
