@@ -3,8 +3,10 @@ package core
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/vaultd/vaultd/audit"
 	"github.com/vaultd/vaultd/barrier"
@@ -26,7 +28,10 @@ type auditEntry struct {
 }
 
 // loadAudit opens the devices of the stored table and those declared in
-// the server config.
+// the server config. As in Vault, a device that cannot be opened is logged
+// and left out of the broker (it stays in the table, so it is listed and can
+// be disabled); the unseal fails only when devices exist and none opened,
+// so that requests are never served unaudited.
 func (st *unsealed) loadAudit(ctx context.Context) error {
 	entry, err := st.c.barrier.Get(ctx, auditKey)
 	if err != nil {
@@ -40,34 +45,37 @@ func (st *unsealed) loadAudit(ctx context.Context) error {
 	}
 	for _, dc := range st.c.conf.ConfigAuditDevices {
 		dc.FromConfig = true
+		dc.Path = auditPath(dc.Path)
 		table = append(table, &auditEntry{DeviceConfig: dc, Accessor: "audit_" + dc.Type})
 	}
+	var errs []error
 	for _, e := range table {
-		if err := st.openDevice(ctx, e); err != nil {
-			return fmt.Errorf("audit device %s: %w", e.Path, err)
-		}
 		st.auditTable = append(st.auditTable, e)
+		dev, err := st.newDevice(ctx, e)
+		if err != nil {
+			st.c.logger.Error("audit device failed to open; it is left out", "path", e.Path, "type", e.Type, "error", err)
+			errs = append(errs, fmt.Errorf("audit device %s: %w", e.Path, err))
+			continue
+		}
+		st.audit.Register(e.Path, dev, e.DeviceConfig)
+	}
+	if len(table) > 0 && st.audit.Count() == 0 {
+		return fmt.Errorf("no audit device could be opened: %w", errors.Join(errs...))
 	}
 	return nil
 }
 
-// openDevice builds a device with its salt (made on first use) and
-// registers it with the broker.
-func (st *unsealed) openDevice(ctx context.Context, e *auditEntry) error {
+// newDevice builds a device with its salt (made on first use).
+func (st *unsealed) newDevice(ctx context.Context, e *auditEntry) (audit.Device, error) {
 	factory, ok := st.c.conf.AuditDevices[e.Type]
 	if !ok {
-		return logical.InvalidRequest("unknown audit device type %q", e.Type)
+		return nil, logical.InvalidRequest("unknown audit device type %q", e.Type)
 	}
 	salt, err := st.deviceSalt(ctx, e.Path)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	dev, err := factory(ctx, &audit.FactoryConfig{Config: e.DeviceConfig, Salt: salt, Logger: st.c.logger.With("audit", e.Path)})
-	if err != nil {
-		return err
-	}
-	st.audit.Register(e.Path, dev, e.DeviceConfig)
-	return nil
+	return factory(ctx, &audit.FactoryConfig{Config: e.DeviceConfig, Salt: salt, Logger: st.c.logger.With("audit", e.Path), Now: st.c.now})
 }
 
 func (st *unsealed) deviceSalt(ctx context.Context, path string) ([]byte, error) {
@@ -107,13 +115,15 @@ func (st *unsealed) saveAudit(ctx context.Context) error {
 	return nil
 }
 
-// enableAudit opens a new device; a device that cannot open leaves nothing
-// behind.
+// enableAudit opens a new device and writes a test entry to it, as Vault
+// does, so that a destination that opens but cannot be written (a full
+// disk) is refused now rather than failing every request later. A device
+// that fails leaves nothing behind: no table entry, no salt.
 func (st *unsealed) enableAudit(ctx context.Context, dc audit.DeviceConfig) error {
 	st.tableLock.Lock()
 	defer st.tableLock.Unlock()
 	for _, e := range st.auditTable {
-		if e.Path == dc.Path {
+		if strings.HasPrefix(e.Path, dc.Path) || strings.HasPrefix(dc.Path, e.Path) {
 			return logical.InvalidRequest("path already in use")
 		}
 	}
@@ -122,15 +132,39 @@ func (st *unsealed) enableAudit(ctx context.Context, dc audit.DeviceConfig) erro
 		return err
 	}
 	e := &auditEntry{DeviceConfig: dc, Accessor: "audit_" + dc.Type + "_" + suffix}
-	if err := st.openDevice(ctx, e); err != nil {
-		_ = st.c.barrier.Delete(ctx, auditSaltPrefix+dc.Path)
+	dev, err := st.newDevice(ctx, e)
+	if err == nil {
+		err = st.testDevice(ctx, dev)
+		if err != nil {
+			_ = dev.Close()
+		}
+	}
+	if err != nil {
+		if derr := st.c.barrier.Delete(ctx, auditSaltPrefix+dc.Path); derr != nil {
+			st.c.logger.Error("removing the salt of a device that failed to enable", "path", dc.Path, "error", derr)
+		}
 		return err
 	}
 	st.auditTable = append(st.auditTable, e)
 	if err := st.saveAudit(ctx); err != nil {
 		st.auditTable = st.auditTable[:len(st.auditTable)-1]
-		st.audit.Deregister(dc.Path)
+		_ = dev.Close()
+		_ = st.c.barrier.Delete(ctx, auditSaltPrefix+dc.Path)
 		return err
+	}
+	st.audit.Register(dc.Path, dev, dc)
+	return nil
+}
+
+// testDevice writes Vault's test entry, an update of sys/audit/test, to a
+// device that is not registered yet. A failure is a 400 saying so.
+func (st *unsealed) testDevice(ctx context.Context, dev audit.Device) error {
+	probe := &audit.LogInput{
+		Time:    st.c.now(),
+		Request: &logical.Request{ID: newUUID(), Operation: logical.UpdateOperation, Path: "sys/audit/test"},
+	}
+	if err := dev.LogRequest(ctx, probe); err != nil {
+		return fmt.Errorf("%w: %w", logical.InvalidRequest("audit backend failed test message"), err)
 	}
 	return nil
 }

@@ -221,6 +221,9 @@ func (st *unsealed) register(ctx context.Context, cl *call, resp *logical.Respon
 // mintLoginToken applies the auth mount's TTL defaults and limits, then has
 // the token store create the token.
 func (st *unsealed) mintLoginToken(ctx context.Context, cl *call, auth *logical.Auth) error {
+	if auth.TokenType == logical.TokenTypeBatch {
+		return logical.InvalidRequest("batch tokens are not supported")
+	}
 	sys := cl.rt.system
 	maxTTL := sys.MaxLeaseTTL()
 	if auth.MaxTTL > 0 && auth.MaxTTL < maxTTL {

@@ -41,6 +41,10 @@ type Options struct {
 	TokenReloadPeriod time.Duration
 	// CAReloadPeriod is the same for the local CA file.
 	CAReloadPeriod time.Duration
+	// ObserveAPICall, when set, is told how long each call to the API
+	// server took ("TokenReview" or "namespace"), for metrics and
+	// benchmarks. It must be safe for concurrent use.
+	ObserveAPICall func(call string, took time.Duration, err error)
 }
 
 func (o Options) withDefaults() Options {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/kubernetes"
@@ -109,7 +110,9 @@ func (b *Backend) login(ctx context.Context, req *logical.Request) (*logical.Res
 	}
 	callCtx, cancel := context.WithTimeout(ctx, b.opts.RequestTimeout)
 	defer cancel()
+	started := time.Now()
 	got, err := review(callCtx, cs, bearer, jwt, audiences)
+	b.observe("TokenReview", started, err)
 	if err != nil {
 		return nil, b.apiFailure("login refused by TokenReview", err)
 	}
@@ -124,7 +127,7 @@ func (b *Backend) login(ctx context.Context, req *logical.Request) (*logical.Res
 			return nil, err
 		}
 	}
-	return &logical.Response{Auth: r.auth(strings.ToLower(roleName), claims)}, nil
+	return &logical.Response{Auth: r.auth(roleName, claims)}, nil
 }
 
 // checkClaims does everything that needs no network: parse, signature
@@ -167,7 +170,9 @@ func (b *Backend) checkSelector(ctx context.Context, cs kubernetes.Interface, re
 	if err != nil {
 		return fmt.Errorf("kubernetes auth: stored namespace selector: %w", err)
 	}
+	started := time.Now()
 	nsLabels, err := namespaceLabels(ctx, cs, reviewer, namespace)
+	b.observe("namespace", started, err)
 	if err != nil {
 		return b.apiFailure("namespace not authorized", err)
 	}
@@ -175,6 +180,12 @@ func (b *Backend) checkSelector(ctx context.Context, cs kubernetes.Interface, re
 		return denied("namespace not authorized")
 	}
 	return nil
+}
+
+func (b *Backend) observe(call string, started time.Time, err error) {
+	if b.opts.ObserveAPICall != nil {
+		b.opts.ObserveAPICall(call, time.Since(started), err)
+	}
 }
 
 // apiFailure turns an API error into the client's answer: a refusal is a

@@ -43,9 +43,9 @@ func TestRoleBindings(t *testing.T) {
 		BoundServiceAccountNamespaces: []string{"default", "team-*"},
 	}
 	tests := []struct {
-		name, ns     string
-		wantName     bool
-		wantNS       bool
+		name, ns string
+		wantName bool
+		wantNS   bool
 	}{
 		{"default", "default", true, true},
 		{"build-runner", "team-a", true, true},
@@ -70,15 +70,15 @@ func TestRoleBindings(t *testing.T) {
 func TestRoleAllowsAddr(t *testing.T) {
 	r := &role{TokenBoundCIDRs: []string{"10.0.0.0/8", "192.168.1.5", "fd00::/8"}}
 	tests := map[string]bool{
-		"10.1.2.3":             true,
-		"192.168.1.5":          true,
-		"192.168.1.6":          false,
-		"fd00::1":              true,
-		"127.0.0.1":            false,
-		"10.1.2.3:8200":        true,
-		"::ffff:10.0.0.1":      true,
-		"":                     false,
-		"not-an-address":       false,
+		"10.1.2.3":        true,
+		"192.168.1.5":     true,
+		"192.168.1.6":     false,
+		"fd00::1":         true,
+		"127.0.0.1":       false,
+		"10.1.2.3:8200":   true,
+		"::ffff:10.0.0.1": true,
+		"":                false,
+		"not-an-address":  false,
 	}
 	for addr, want := range tests {
 		if got := r.allowsAddr(addr); got != want {
@@ -278,8 +278,8 @@ func TestRoleSelectorOnly(t *testing.T) {
 	resp := e.mustDo(t, logical.CreateOperation, "role/sel", map[string]any{
 		"bound_service_account_names":              "*",
 		"bound_service_account_namespace_selector": sel,
-		"audience":                                 "vault",
-		"token_max_ttl":                            "1000h",
+		"audience":      "vault",
+		"token_max_ttl": "1000h",
 	})
 	if resp == nil || len(resp.Warnings) != 1 || !strings.Contains(resp.Warnings[0], "max_ttl") {
 		t.Fatalf("want only the max_ttl warning, got %+v", resp)

@@ -82,13 +82,14 @@ func RepoRoot() (string, error) {
 }
 
 // CacheDir is where the binaries for Version are kept:
-// $VAULTD_KUBE_CACHE/kube-<version>, else <user cache dir>/vaultd-test/kube-<version>.
+// $VAULTD_KUBE_CACHE/kube-<version>, else <user cache dir>/vaultd-test/kube-<version>
+// (<user cache dir> is $XDG_CACHE_HOME or $HOME/.cache, else the temp dir).
 func CacheDir() (string, error) {
 	root := os.Getenv(CacheEnv)
 	if root == "" {
 		base, err := os.UserCacheDir()
 		if err != nil {
-			return "", fmt.Errorf("kube harness: no cache directory: %w", err)
+			base = os.TempDir() // no $HOME: still outside the work tree
 		}
 		root = filepath.Join(base, "vaultd-test")
 	}
@@ -111,14 +112,13 @@ func buildStamp(moduleDir, goVersion string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
+// goTool finds the go command; `go test` puts its own first in PATH.
 func goTool() (string, error) {
-	if p, err := exec.LookPath("go"); err == nil {
-		return p, nil
+	p, err := exec.LookPath("go")
+	if err != nil {
+		return "", fmt.Errorf("kube harness: no go command in PATH: %w", err)
 	}
-	if p := filepath.Join(runtime.GOROOT(), "bin", "go"); fileExists(p) {
-		return p, nil
-	}
-	return "", errors.New("kube harness: no go command in PATH")
+	return p, nil
 }
 
 func fileExists(p string) bool {
@@ -221,6 +221,9 @@ func build(ctx context.Context, goCmd, moduleDir, cache, stamp string) error {
 			tail, _ := os.ReadFile(logPath)
 			return fmt.Errorf("kube harness: go %s: %w\n%s", strings.Join(args[:1], " "), err, lastLines(tail, 30))
 		}
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return fmt.Errorf("kube harness: %w", err)
 	}
 	if err := os.WriteFile(filepath.Join(tmp, "stamp"), []byte(stamp+"\n"), 0o644); err != nil {
 		return fmt.Errorf("kube harness: %w", err)

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -303,5 +302,3 @@ func randomHex(n int) string {
 	}
 	return hex.EncodeToString(b)
 }
-
-var errNotReady = errors.New("not ready")
