@@ -43,6 +43,11 @@ func (st *unsealed) handle(ctx context.Context, req *logical.Request) (*logical.
 	if err := validateRequestPath(req.Path); err != nil {
 		return nil, err
 	}
+	if req.WrapTTL > 0 {
+		// Refused rather than ignored: answering unwrapped would hand the
+		// secret to a caller that expects only a wrapping token.
+		return nil, logical.InvalidRequest("response wrapping is not supported by vaultd")
+	}
 	rt, rel := st.router.match(req.Path)
 	if rt == nil {
 		return nil, logical.CodedErrorf(http.StatusNotFound, "no handler for route %q. route entry not found.", req.Path)
@@ -76,7 +81,7 @@ func (st *unsealed) handle(ctx context.Context, req *logical.Request) (*logical.
 	if err == nil {
 		resp, err = st.register(ctx, cl, resp)
 	}
-	in.Response, in.OuterErr = resp, err
+	in.Response, in.OuterErr, in.Time = resp, err, st.c.now()
 	if aerr := st.audit.LogResponse(ctx, in); aerr != nil {
 		st.c.logger.Error("audit response failed; withholding the response", "request_id", req.ID, "error", aerr)
 		return nil, errInternal

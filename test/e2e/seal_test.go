@@ -111,3 +111,15 @@ func TestKeyRotationKeepsData(t *testing.T) {
 		}
 	}
 }
+
+func TestResponseWrappingRefused(t *testing.T) {
+	s := vaulttest.Start(t, vaulttest.Options{})
+	_, err := s.Client.KVv2("secret").Put(t.Context(), "wrapped", map[string]any{"v": "secret-value"})
+	must(t, err, "put")
+	c := s.NewClient(s.RootToken)
+	c.SetWrappingLookupFunc(func(string, string) string { return "5m" })
+	status, body := raw(t, c, http.MethodGet, "secret/data/wrapped", nil)
+	if status != http.StatusBadRequest || body["data"] != nil {
+		t.Fatalf("a wrapped read answered %d %v: it must be refused, not answered unwrapped", status, body)
+	}
+}

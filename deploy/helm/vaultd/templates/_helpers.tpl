@@ -1,0 +1,115 @@
+{{/*
+The chart's name, or nameOverride.
+*/}}
+{{- define "vaultd.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+The name of every object: fullnameOverride, else the release name (with
+the chart name appended unless the release name already contains it).
+*/}}
+{{- define "vaultd.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+The headless Service that governs the StatefulSet.
+*/}}
+{{- define "vaultd.internalName" -}}
+{{- printf "%s-internal" (include "vaultd.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "vaultd.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Labels on every object.
+*/}}
+{{- define "vaultd.labels" -}}
+helm.sh/chart: {{ include "vaultd.chart" . }}
+{{ include "vaultd.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Values.image.tag | default .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{/*
+Labels that select the server pod.
+*/}}
+{{- define "vaultd.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "vaultd.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: server
+{{- end }}
+
+{{- define "vaultd.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "vaultd.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- required "serviceAccount.name is required when serviceAccount.create is false" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "vaultd.image" -}}
+{{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion) }}
+{{- end }}
+
+{{/*
+http or https, for probes and VAULT_ADDR.
+*/}}
+{{- define "vaultd.scheme" -}}
+{{- if .Values.tls.enabled }}https{{ else }}http{{ end }}
+{{- end }}
+
+{{/*
+The health query both probes use: every state but "not answering" is a
+2xx, so a sealed or uninitialised pod is ready and is never restarted.
+*/}}
+{{- define "vaultd.healthPath" -}}
+/v1/sys/health?standbyok=true&sealedcode=204&uninitcode=204
+{{- end }}
+
+{{/*
+The server configuration file, vaultd.hcl.
+*/}}
+{{- define "vaultd.config" -}}
+storage "bbolt" {
+  path = "/vault/data"
+}
+
+listener "tcp" {
+  address = "0.0.0.0:8200"
+{{- if .Values.tls.enabled }}
+  tls_disable     = false
+  tls_cert_file   = "/vault/tls/{{ .Values.tls.certKey }}"
+  tls_key_file    = "/vault/tls/{{ .Values.tls.keyKey }}"
+  tls_min_version = {{ .Values.tls.minVersion | quote }}
+{{- else }}
+  tls_disable = true
+{{- end }}
+}
+
+api_addr      = "{{ include "vaultd.scheme" . }}://{{ include "vaultd.fullname" . }}.{{ .Release.Namespace }}.svc:{{ .Values.service.port }}"
+cluster_name  = {{ include "vaultd.fullname" . | quote }}
+disable_mlock = {{ not .Values.server.mlock }}
+log_level     = {{ .Values.server.logLevel | quote }}
+log_format    = {{ .Values.server.logFormat | quote }}
+{{- if .Values.server.auditStdout }}
+
+audit "file" "stdout/" {
+  options = {
+    file_path = "stdout"
+  }
+}
+{{- end }}
+{{- end }}

@@ -1,0 +1,307 @@
+package deploy
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path"
+	"strconv"
+	"strings"
+	"unicode"
+)
+
+// dockerImage is what the deploy tests need to know about the image the
+// repository's Dockerfile builds.
+type dockerImage struct {
+	// uid is the final stage's USER as a number, -1 when it is a name.
+	uid int64
+	// user is the USER line as written.
+	user string
+	// binary is where the final stage puts vaultd.
+	binary string
+	// volumes are the final stage's VOLUME paths.
+	volumes []string
+	// exposed are the final stage's EXPOSE ports.
+	exposed []string
+	// build is the `go build` command of the build stage, split into
+	// words, with the environment it runs in (ENV lines and VAR=value
+	// prefixes) in env.
+	build []string
+	env   map[string]string
+	// entrypoint and cmd of the final stage, in exec form.
+	entrypoint, cmd []string
+}
+
+// instruction is one Dockerfile instruction with its continuation lines
+// joined.
+type instruction struct {
+	op   string
+	args string
+}
+
+func parseDockerfileInstructions(text string) []instruction {
+	var out []instruction
+	var cur strings.Builder
+	flush := func() {
+		line := strings.TrimSpace(cur.String())
+		cur.Reset()
+		if line == "" {
+			return
+		}
+		op, args, _ := strings.Cut(line, " ")
+		out = append(out, instruction{op: strings.ToUpper(op), args: strings.TrimSpace(args)})
+	}
+	for raw := range strings.SplitSeq(text, "\n") {
+		line := strings.TrimRightFunc(raw, unicode.IsSpace)
+		if t := strings.TrimSpace(line); strings.HasPrefix(t, "#") {
+			continue
+		}
+		if before, ok := strings.CutSuffix(line, "\\"); ok {
+			cur.WriteString(before + " ")
+			continue
+		}
+		cur.WriteString(line)
+		flush()
+	}
+	flush()
+	return out
+}
+
+// readDockerfile parses the Dockerfile at path.
+func readDockerfile(path string) (*dockerImage, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return parseDockerfile(string(data))
+}
+
+func parseDockerfile(text string) (*dockerImage, error) {
+	ins := parseDockerfileInstructions(text)
+	last := -1
+	for i, in := range ins {
+		if in.op == "FROM" {
+			last = i
+		}
+	}
+	if last < 0 {
+		return nil, fmt.Errorf("Dockerfile: no FROM")
+	}
+	img := &dockerImage{uid: -1, env: map[string]string{}}
+	args := map[string]string{}
+	for i, in := range ins {
+		final := i > last
+		switch in.op {
+		case "ARG":
+			name, val, _ := strings.Cut(in.args, "=")
+			args[strings.TrimSpace(name)] = strings.Trim(strings.TrimSpace(val), `"`)
+		case "ENV":
+			if !final && img.build == nil {
+				for k, v := range envPairs(in.args) {
+					img.env[k] = v
+				}
+			}
+		case "RUN":
+			if !final && img.build == nil {
+				if cmd, env := findGoBuild(expandArgs(in.args, args)); cmd != nil {
+					img.build = cmd
+					for k, v := range env {
+						img.env[k] = v
+					}
+				}
+			}
+		}
+		if !final {
+			continue
+		}
+		if err := img.finalStage(in); err != nil {
+			return nil, err
+		}
+	}
+	if img.build == nil {
+		return nil, fmt.Errorf("Dockerfile: no RUN ... go build in a build stage")
+	}
+	if img.binary == "" {
+		return nil, fmt.Errorf("Dockerfile: the final stage copies no vaultd binary")
+	}
+	return img, nil
+}
+
+func (img *dockerImage) finalStage(in instruction) error {
+	switch in.op {
+	case "USER":
+		img.user = in.args
+		u, _, _ := strings.Cut(in.args, ":")
+		if n, err := strconv.ParseInt(u, 10, 64); err == nil {
+			img.uid = n
+		}
+	case "COPY":
+		words := shellWords(in.args)
+		var plain []string
+		for _, w := range words {
+			if !strings.HasPrefix(w, "--") {
+				plain = append(plain, w)
+			}
+		}
+		if len(plain) < 2 {
+			return nil
+		}
+		src, dst := plain[len(plain)-2], plain[len(plain)-1]
+		if path.Base(src) == "vaultd" || path.Base(dst) == "vaultd" {
+			if strings.HasSuffix(dst, "/") {
+				dst += path.Base(src)
+			}
+			img.binary = dst
+		}
+	case "VOLUME":
+		img.volumes = append(img.volumes, listArgs(in.args)...)
+	case "EXPOSE":
+		img.exposed = append(img.exposed, strings.Fields(in.args)...)
+	case "ENTRYPOINT":
+		img.entrypoint = listArgs(in.args)
+	case "CMD":
+		img.cmd = listArgs(in.args)
+	}
+	return nil
+}
+
+// listArgs reads the exec form ["a", "b"] or the plain form a b.
+func listArgs(s string) []string {
+	var list []string
+	if err := json.Unmarshal([]byte(s), &list); err == nil {
+		return list
+	}
+	return shellWords(s)
+}
+
+func envPairs(s string) map[string]string {
+	out := map[string]string{}
+	words := shellWords(s)
+	if len(words) == 2 && !strings.Contains(words[0], "=") {
+		out[words[0]] = words[1]
+		return out
+	}
+	for _, w := range words {
+		if k, v, ok := strings.Cut(w, "="); ok {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// expandArgs substitutes $NAME and ${NAME} for the build ARGs' defaults.
+func expandArgs(s string, args map[string]string) string {
+	return os.Expand(s, func(name string) string {
+		if v, ok := args[name]; ok {
+			return v
+		}
+		return "$" + name
+	})
+}
+
+// findGoBuild finds `[VAR=value ...] go build ...` in a shell command line
+// joined by && or ;.
+func findGoBuild(line string) (cmd []string, env map[string]string) {
+	for _, part := range splitShellList(line) {
+		words := shellWords(part)
+		env = map[string]string{}
+		for len(words) > 0 && strings.Contains(words[0], "=") && !strings.HasPrefix(words[0], "-") {
+			k, v, _ := strings.Cut(words[0], "=")
+			env[k] = v
+			words = words[1:]
+		}
+		if len(words) > 0 && words[0] == "env" {
+			words = words[1:]
+			for len(words) > 0 && strings.Contains(words[0], "=") {
+				k, v, _ := strings.Cut(words[0], "=")
+				env[k] = v
+				words = words[1:]
+			}
+		}
+		if len(words) >= 2 && path.Base(words[0]) == "go" && words[1] == "build" {
+			return words, env
+		}
+	}
+	return nil, nil
+}
+
+// splitShellList splits on && and ; outside quotes.
+func splitShellList(s string) []string {
+	var parts []string
+	var cur strings.Builder
+	var quote rune
+	rs := []rune(s)
+	for i := 0; i < len(rs); i++ {
+		r := rs[i]
+		switch {
+		case quote != 0:
+			if r == quote {
+				quote = 0
+			}
+		case r == '\'' || r == '"':
+			quote = r
+		case r == ';':
+			parts = append(parts, cur.String())
+			cur.Reset()
+			continue
+		case r == '&' && i+1 < len(rs) && rs[i+1] == '&':
+			parts = append(parts, cur.String())
+			cur.Reset()
+			i++
+			continue
+		}
+		cur.WriteRune(r)
+	}
+	return append(parts, cur.String())
+}
+
+// shellWords splits a command into words the way a POSIX shell would for
+// the simple quoting Dockerfiles use: single and double quotes, backslash
+// escapes outside single quotes.
+func shellWords(s string) []string {
+	var words []string
+	var cur strings.Builder
+	inWord := false
+	var quote rune
+	rs := []rune(s)
+	for i := 0; i < len(rs); i++ {
+		r := rs[i]
+		switch {
+		case quote == '\'':
+			if r == '\'' {
+				quote = 0
+			} else {
+				cur.WriteRune(r)
+			}
+		case quote == '"':
+			switch {
+			case r == '"':
+				quote = 0
+			case r == '\\' && i+1 < len(rs) && strings.ContainsRune(`"\$`, rs[i+1]):
+				i++
+				cur.WriteRune(rs[i])
+			default:
+				cur.WriteRune(r)
+			}
+		case r == '\'' || r == '"':
+			quote, inWord = r, true
+		case r == '\\' && i+1 < len(rs):
+			i++
+			cur.WriteRune(rs[i])
+			inWord = true
+		case unicode.IsSpace(r):
+			if inWord {
+				words = append(words, cur.String())
+				cur.Reset()
+				inWord = false
+			}
+		default:
+			cur.WriteRune(r)
+			inWord = true
+		}
+	}
+	if inWord {
+		words = append(words, cur.String())
+	}
+	return words
+}

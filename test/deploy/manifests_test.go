@@ -1,0 +1,138 @@
+package deploy
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// plainImage is the image the plain manifests name.
+const plainImage = "vaultd/vaultd:0.1.0"
+
+func dockerImageOf(t *testing.T) *dockerImage {
+	t.Helper()
+	img, err := readDockerfile(filepath.Join(repoRoot(t), "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+// TestPlainManifests decodes deploy/kubernetes strictly and holds it to
+// the deployment rules, the Dockerfile's user, binary and volumes, and
+// vaultd's own config loader.
+func TestPlainManifests(t *testing.T) {
+	img := dockerImageOf(t)
+	o, err := decodeObjects(readManifestDir(t, filepath.Join(repoRoot(t), "deploy", "kubernetes")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := checkObjects(t, o, img, expect{
+		namespace: "vaultd", image: plainImage,
+		withNamespace: true, withBinding: true, withPDB: true,
+	})
+	if len(conf.Audit) != 1 || conf.Audit[0].Options["file_path"] != "stdout" {
+		t.Errorf("the plain manifests should declare the stdout audit device, got %+v", conf.Audit)
+	}
+	for _, p := range img.exposed {
+		if p != "8200" && p != "8200/tcp" {
+			t.Errorf("the Dockerfile exposes %s; the manifests serve 8200", p)
+		}
+	}
+}
+
+// TestDockerfileParse pins down the parser the checks above rely on, on a
+// Dockerfile unlike the repository's.
+func TestDockerfileParse(t *testing.T) {
+	img, err := parseDockerfile(`ARG GO=1.26
+FROM golang:${GO} AS build
+ENV GOFLAGS=-buildvcs=false
+ARG VERSION=1.2.3
+RUN go mod download && \
+    CGO_ENABLED=0 GOOS=linux go build -trimpath \
+      -ldflags "-s -w -X main.version=${VERSION}" -o /out/vaultd ./cmd/vaultd ; echo done
+FROM gcr.io/distroless/static
+COPY --from=build --chown=1:1 /out/vaultd /bin/
+USER 65532:65532
+VOLUME /vault/data /vault/config
+EXPOSE 8200
+ENTRYPOINT ["/bin/vaultd"]
+CMD ["server"]
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantBuild := []string{"go", "build", "-trimpath", "-ldflags", "-s -w -X main.version=1.2.3", "-o", "/out/vaultd", "./cmd/vaultd"}
+	if strings.Join(img.build, "|") != strings.Join(wantBuild, "|") {
+		t.Errorf("build = %q, want %q", img.build, wantBuild)
+	}
+	if img.env["CGO_ENABLED"] != "0" || img.env["GOOS"] != "linux" || img.env["GOFLAGS"] != "-buildvcs=false" {
+		t.Errorf("env = %v", img.env)
+	}
+	if img.binary != "/bin/vaultd" || img.uid != 65532 {
+		t.Errorf("binary %q uid %d", img.binary, img.uid)
+	}
+	if strings.Join(img.volumes, ",") != "/vault/data,/vault/config" || strings.Join(img.entrypoint, " ") != "/bin/vaultd" {
+		t.Errorf("volumes %v entrypoint %v", img.volumes, img.entrypoint)
+	}
+	for _, bad := range []string{"RUN go build .\n", "FROM x\nCOPY a b\n", "FROM x AS b\nRUN go build -o /v .\nFROM y\nCOPY --from=b /v /other\n"} {
+		if _, err := parseDockerfile(bad); err == nil {
+			t.Errorf("parseDockerfile(%q) accepted a Dockerfile with no build or no vaultd", bad)
+		}
+	}
+}
+
+// TestManifestChecksCatchMistakes breaks the plain manifests one rule at a
+// time and expects the checks to notice: the rules above are not vacuous.
+func TestManifestChecksCatchMistakes(t *testing.T) {
+	img := dockerImageOf(t)
+	base := string(readManifestDir(t, filepath.Join(repoRoot(t), "deploy", "kubernetes")))
+	cases := []struct{ name, from, to, want string }{
+		{"liveness kills sealed pods", "path: /v1/sys/health?standbyok=true&sealedcode=204&uninitcode=204\n              port: http\n              scheme: HTTP\n            initialDelaySeconds", "path: /v1/sys/health\n              port: http\n              scheme: HTTP\n            initialDelaySeconds", "would fail a sealed"},
+		{"writable root filesystem", "readOnlyRootFilesystem: true", "readOnlyRootFilesystem: false", "readOnlyRootFilesystem"},
+		{"privilege escalation", "allowPrivilegeEscalation: false", "allowPrivilegeEscalation: true", "allowPrivilegeEscalation"},
+		{"runs as the wrong user", "runAsUser: 10001", "runAsUser: 4242", "Dockerfile's user"},
+		{"two replicas", "replicas: 1", "replicas: 2", "replicas"},
+		{"storage elsewhere", `path = "/vault/data"`, `path = "/tmp/data"`, "bbolt at /vault/data"},
+		{"config vaultd refuses", `cluster_name  = "vaultd"`, `cluster_nam   = "vaultd"`, "unknown key"},
+		{"mlock without the capability", "disable_mlock = true", "disable_mlock = false", "disable_mlock"},
+		{"no memory limit", "              memory: 256Mi\n", "", "memory request and limit"},
+		{"unknown field", "serviceName: vaultd-internal", "serviceName: vaultd-internal\n  replica: 1", "unknown field"},
+		{"binding to another role", "name: system:auth-delegator", "name: cluster-admin", "system:auth-delegator"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if !strings.Contains(base, tc.from) {
+				t.Fatalf("the manifests no longer contain %q; update this case", tc.from)
+			}
+			broken := strings.Replace(base, tc.from, tc.to, 1)
+			ft := &fakeT{}
+			func() {
+				defer func() { _ = recover() }()
+				o, err := decodeObjects([]byte(broken))
+				if err != nil {
+					ft.Error(err)
+					return
+				}
+				checkObjects(ft.asT(t), o, img, expect{namespace: "vaultd", image: plainImage, withNamespace: true, withBinding: true, withPDB: true})
+			}()
+			if !ft.failed {
+				t.Fatalf("the checks accepted manifests with %s", tc.name)
+			}
+			if msgs := strings.Join(ft.msgs, "\n"); !strings.Contains(msgs, tc.want) {
+				t.Errorf("the checks failed, but not for %s (want %q):\n%s", tc.name, tc.want, msgs)
+			}
+		})
+	}
+}
+
+// writeTemp writes data to a file in a test's temporary directory.
+func writeTemp(t *testing.T, name string, data []byte) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
