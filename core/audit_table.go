@@ -29,24 +29,13 @@ type auditEntry struct {
 
 // loadAudit opens the devices of the stored table and those declared in
 // the server config. As in Vault, a device that cannot be opened is logged
-// and left out of the broker (it stays in the table, so it is listed and can
-// be disabled); the unseal fails only when devices exist and none opened,
-// so that requests are never served unaudited.
+// and left out of the broker (it stays in the table, so it is listed and
+// can be disabled); the unseal fails only when devices exist and none
+// opened, so that requests are never served unaudited.
 func (st *unsealed) loadAudit(ctx context.Context) error {
-	entry, err := st.c.barrier.Get(ctx, auditKey)
+	table, err := st.readAuditTable(ctx)
 	if err != nil {
-		return fmt.Errorf("read audit table: %w", err)
-	}
-	var table []*auditEntry
-	if entry != nil {
-		if err := json.Unmarshal(entry.Value, &table); err != nil {
-			return fmt.Errorf("decode audit table: %w", err)
-		}
-	}
-	for _, dc := range st.c.conf.ConfigAuditDevices {
-		dc.FromConfig = true
-		dc.Path = auditPath(dc.Path)
-		table = append(table, &auditEntry{DeviceConfig: dc, Accessor: "audit_" + dc.Type})
+		return err
 	}
 	var errs []error
 	for _, e := range table {
@@ -63,6 +52,43 @@ func (st *unsealed) loadAudit(ctx context.Context) error {
 		return fmt.Errorf("no audit device could be opened: %w", errors.Join(errs...))
 	}
 	return nil
+}
+
+// readAuditTable returns the stored table followed by the devices declared
+// in the server config. A declared device may not overlap another device
+// (OpenBao's rule for API-enabled ones): that fails the unseal, saying so.
+func (st *unsealed) readAuditTable(ctx context.Context) ([]*auditEntry, error) {
+	entry, err := st.c.barrier.Get(ctx, auditKey)
+	if err != nil {
+		return nil, fmt.Errorf("read audit table: %w", err)
+	}
+	var table []*auditEntry
+	if entry != nil {
+		if err := json.Unmarshal(entry.Value, &table); err != nil {
+			return nil, fmt.Errorf("decode audit table: %w", err)
+		}
+	}
+	for _, dc := range st.c.conf.ConfigAuditDevices {
+		dc.FromConfig = true
+		dc.Path = auditPath(dc.Path)
+		for _, e := range table {
+			if !pathsOverlap(e.Path, dc.Path) {
+				continue
+			}
+			if e.FromConfig {
+				return nil, fmt.Errorf("audit devices %q and %q in the server configuration overlap", e.Path, dc.Path)
+			}
+			return nil, fmt.Errorf("audit device %q in the server configuration overlaps %q, enabled through the API; disable that device first", dc.Path, e.Path)
+		}
+		table = append(table, &auditEntry{DeviceConfig: dc, Accessor: "audit_" + dc.Type})
+	}
+	return table, nil
+}
+
+// pathsOverlap reports whether one device path is a prefix of the other,
+// which Vault refuses ("path already in use").
+func pathsOverlap(a, b string) bool {
+	return strings.HasPrefix(a, b) || strings.HasPrefix(b, a)
 }
 
 // newDevice builds a device with its salt (made on first use).
@@ -123,7 +149,7 @@ func (st *unsealed) enableAudit(ctx context.Context, dc audit.DeviceConfig) erro
 	st.tableLock.Lock()
 	defer st.tableLock.Unlock()
 	for _, e := range st.auditTable {
-		if strings.HasPrefix(e.Path, dc.Path) || strings.HasPrefix(dc.Path, e.Path) {
+		if pathsOverlap(e.Path, dc.Path) {
 			return logical.InvalidRequest("path already in use")
 		}
 	}
