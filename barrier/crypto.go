@@ -15,9 +15,9 @@ const (
 	// formatVersion identifies this layout (AES-256-GCM, header and path
 	// as additional data).
 	formatVersion byte = 1
-	headerSize         = 5
-	nonceSize          = 12
-	tagSize            = 16
+	headerSize    int  = 5
+	nonceSize     int  = 12
+	tagSize       int  = 16
 	// sealTerm is the term recorded on the root key and keyring blobs,
 	// which are not sealed by a keyring term.
 	sealTerm uint32 = 0

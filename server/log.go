@@ -30,7 +30,7 @@ func redactPath(p string) string {
 	}
 	parts := []string{""} // the empty segment before the leading slash
 	for seg := range strings.SplitSeq(p, "/") {
-		if seg != "" { // repeated slashes are logged collapsed, as routed
+		if seg != "" { // collapsed, so a token behind repeated slashes (a refused path) is still found
 			parts = append(parts, seg)
 		}
 	}

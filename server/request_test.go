@@ -54,8 +54,6 @@ func TestMethodToOperation(t *testing.T) {
 		{name: "DELETE with query", method: "DELETE", target: "/v1/secret/data/x?versions=1&versions=2",
 			wantOp: logical.DeleteOperation, wantPath: "secret/data/x",
 			wantData: map[string]any{"versions": []string{"1", "2"}}},
-		{name: "repeated slashes collapse", method: "GET", target: "/v1/secret//data///x",
-			wantOp: logical.ReadOperation, wantPath: "secret/data/x"},
 		{name: "escaped path is decoded", method: "GET", target: "/v1/secret/data/a%20b",
 			wantOp: logical.ReadOperation, wantPath: "secret/data/a b"},
 	}
@@ -107,6 +105,9 @@ func TestRefusedMethodsAndParams(t *testing.T) {
 		{"dot-dot segment", "GET", "/v1/secret/../sys/mounts", nil, 400, "invalid request path"},
 		{"escaped dot-dot segment", "GET", "/v1/secret/%2e%2e/sys/mounts", nil, 400, "invalid request path"},
 		{"dot segment", "PUT", "/v1/secret/./x", nil, 400, "invalid request path"},
+		{"repeated slashes", "GET", "/v1/secret//data///x", nil, 400, "empty path segments"},
+		{"leading slash", "PUT", "/v1//secret/data/x", nil, 400, "empty path segments"},
+		{"double trailing slash", "LIST", "/v1/secret/metadata//", nil, 400, "empty path segments"},
 		{"bad wrap TTL", "GET", "/v1/secret/data/x", []string{"X-Vault-Wrap-TTL", "banana"}, 400, "X-Vault-Wrap-TTL"},
 		{"negative wrap TTL", "GET", "/v1/secret/data/x", []string{"X-Vault-Wrap-TTL", "-5s"}, 400, "X-Vault-Wrap-TTL"},
 		{"bare /v1/", "GET", "/v1/", nil, 404, ""},

@@ -186,28 +186,24 @@ func logicalPath(r *http.Request) string {
 	return strings.TrimPrefix(r.URL.Path, "/v1/")
 }
 
-// cleanPath collapses repeated slashes, keeps a trailing slash and refuses
-// "." and ".." segments, so that the core sees exactly the path the ACL is
-// checked against.
+// cleanPath refuses "." and ".." segments and empty segments (a leading
+// slash or repeated slashes) with a 400 and otherwise returns the path as
+// sent, trailing slash kept, so that the core sees exactly the path the
+// client named and the ACL is checked against. Vault's router answers such
+// paths with a redirect to the cleaned path and writes nothing; a 400 also
+// writes nothing and says why.
 func cleanPath(p string) (string, error) {
 	if !strings.Contains(p, "//") && !strings.Contains(p, ".") && !strings.HasPrefix(p, "/") {
 		return p, nil
 	}
-	var b strings.Builder
-	for seg := range strings.SplitSeq(p, "/") {
+	rest := strings.TrimSuffix(p, "/")
+	for seg := range strings.SplitSeq(rest, "/") {
 		switch seg {
 		case "":
-			continue
+			return "", logical.InvalidRequest("invalid request path: empty path segments are not allowed")
 		case ".", "..":
 			return "", logical.InvalidRequest("invalid request path: %q segments are not allowed", seg)
 		}
-		if b.Len() > 0 {
-			b.WriteByte('/')
-		}
-		b.WriteString(seg)
 	}
-	if b.Len() > 0 && strings.HasSuffix(p, "/") {
-		b.WriteByte('/')
-	}
-	return b.String(), nil
+	return p, nil
 }

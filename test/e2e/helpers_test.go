@@ -4,10 +4,8 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"testing"
 
 	"github.com/hashicorp/vault/api"
@@ -33,27 +31,20 @@ func must(t *testing.T, err error, what string) {
 	}
 }
 
-// raw sends one request and returns the status and decoded JSON body, so a
-// test can see exactly what the server answered.
-func raw(t *testing.T, c *api.Client, method, path string, body any) (int, map[string]any) {
+// raw sends one request with the client's token and headers and returns
+// the status and the decoded JSON body (numbers as json.Number), so a test
+// can see exactly what the server answered. body, when not nil, is sent as
+// JSON.
+func raw(t *testing.T, c *api.Client, method, pathAndQuery string, body any) (int, map[string]any) {
 	t.Helper()
-	r := c.NewRequest(method, "/v1/"+path)
+	var text string
 	if body != nil {
-		if err := r.SetJSONBody(body); err != nil {
-			t.Fatal(err)
+		b, err := json.Marshal(body)
+		if err != nil {
+			t.Fatalf("bad test body %v: %v", body, err)
 		}
+		text = string(b)
 	}
-	resp, err := c.RawRequestWithContext(context.Background(), r)
-	if resp == nil {
-		t.Fatalf("%s %s: no response: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	out := map[string]any{}
-	if len(data) > 0 {
-		if err := json.Unmarshal(data, &out); err != nil {
-			t.Fatalf("%s %s: body is not JSON: %q", method, path, data)
-		}
-	}
-	return resp.StatusCode, out
+	status, data := kvSend(t, c, method, pathAndQuery, "", text)
+	return status, kvDecode(t, data)
 }

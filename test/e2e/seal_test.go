@@ -37,9 +37,9 @@ func TestSealCeremonyOverHTTP(t *testing.T) {
 	}
 
 	// Two of three: still sealed. A repeated share: 400, progress kept.
-	st, err := c.Sys().Unseal(init.Keys[0])
+	_, err = c.Sys().Unseal(init.Keys[0])
 	must(t, err, "share 1 (hex)")
-	st, err = c.Sys().Unseal(init.KeysB64[1])
+	st, err := c.Sys().Unseal(init.KeysB64[1])
 	must(t, err, "share 2 (base64)")
 	if !st.Sealed || st.Progress != 2 || st.T != 3 || st.N != 5 || st.Type != "shamir" {
 		t.Fatalf("after two shares: %+v", st)
@@ -117,7 +117,7 @@ func TestResponseWrappingRefused(t *testing.T) {
 	_, err := s.Client.KVv2("secret").Put(t.Context(), "wrapped", map[string]any{"v": "secret-value"})
 	must(t, err, "put")
 	c := s.NewClient(s.RootToken)
-	c.SetWrappingLookupFunc(func(string, string) string { return "5m" })
+	c.AddHeader("X-Vault-Wrap-TTL", "5m")
 	status, body := raw(t, c, http.MethodGet, "secret/data/wrapped", nil)
 	if status != http.StatusBadRequest || body["data"] != nil {
 		t.Fatalf("a wrapped read answered %d %v: it must be refused, not answered unwrapped", status, body)
