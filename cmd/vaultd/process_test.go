@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -236,5 +237,72 @@ func TestDevServerBanner(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("dev mode has no KV v2 at secret/: %d", resp.StatusCode)
+	}
+}
+
+// TestUnsealCeremonyWithTheBinary runs the ceremony as an operator does
+// through `kubectl exec`: the same binary as client, against a real server
+// on bbolt.
+func TestUnsealCeremonyWithTheBinary(t *testing.T) {
+	bin := binary.get(t)
+	dir := t.TempDir()
+	addr := freePort(t)
+	conf := writeConfig(t, dir, addr, "info", false)
+	srv := exec.Command(bin, "server", "-config="+conf)
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = srv.Process.Kill(); _ = srv.Wait() }()
+	waitHealthy(t, addr)
+	home := t.TempDir() // no ~/.vault-token from the machine
+
+	client := func(env []string, args ...string) (string, int) {
+		cmd := exec.Command(bin, args...)
+		cmd.Env = append(os.Environ(), append([]string{"HOME=" + home, "VAULT_ADDR=http://" + addr, "VAULT_TOKEN="}, env...)...)
+		out, err := cmd.CombinedOutput()
+		code := 0
+		var exitErr *exec.ExitError
+		if errors.As(err, &exitErr) {
+			code = exitErr.ExitCode()
+		} else if err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		return string(out), code
+	}
+	if out, code := client(nil, "status"); code != 2 || !strings.Contains(out, "Initialized") {
+		t.Fatalf("status before init: exit %d\n%s", code, out)
+	}
+	out, code := client(nil, "operator", "init", "-key-shares=3", "-key-threshold=2", "-format=json")
+	if code != 0 {
+		t.Fatalf("operator init: exit %d\n%s", code, out)
+	}
+	var init struct {
+		Keys      []string `json:"unseal_keys_b64"`
+		RootToken string   `json:"root_token"`
+	}
+	if err := json.Unmarshal([]byte(out), &init); err != nil || len(init.Keys) != 3 || init.RootToken == "" {
+		t.Fatalf("operator init output: %v\n%s", err, out)
+	}
+	if out, code := client(nil, "operator", "unseal", init.Keys[2]); code != 0 || !strings.Contains(out, "Unseal Progress") {
+		t.Fatalf("first share: exit %d\n%s", code, out)
+	}
+	// The second share comes from standard input, as from a terminal.
+	cmd := exec.Command(bin, "operator", "unseal")
+	cmd.Env = append(os.Environ(), "HOME="+home, "VAULT_ADDR=http://"+addr)
+	cmd.Stdin = strings.NewReader(init.Keys[0] + "\n")
+	if out, err := cmd.CombinedOutput(); err != nil || strings.Contains(string(out), init.Keys[0]) {
+		t.Fatalf("second share from stdin: %v\n%s", err, out)
+	}
+	if out, code := client(nil, "status"); code != 0 || !strings.Contains(out, "false") {
+		t.Fatalf("status after unseal: exit %d\n%s", code, out)
+	}
+	if out, code := client(nil, "operator", "seal"); code != 2 {
+		t.Fatalf("seal without a token: exit %d\n%s", code, out)
+	}
+	if out, code := client([]string{"VAULT_TOKEN=" + init.RootToken}, "operator", "seal"); code != 0 {
+		t.Fatalf("seal with the root token: exit %d\n%s", code, out)
+	}
+	if out, code := client(nil, "status"); code != 2 {
+		t.Fatalf("status after seal: exit %d\n%s", code, out)
 	}
 }
