@@ -45,6 +45,15 @@ func tokenOnlyPath(cl *call) bool {
 	return strings.HasPrefix(p, "internal/ui/mounts") || p == "internal/ui/resultant-acl"
 }
 
+// anonymousUIListing reports a request without a token for the list of
+// sys/internal/ui/mounts. Vault serves it unauthenticated, listing only
+// the mounts tuned to listing_visibility "unauth" (what a login page shows
+// before the user has a token); with a token it is an ordinary request.
+func anonymousUIListing(rt *route, rel string, req *logical.Request) bool {
+	return rt.entry.Type == typeSystem && req.ClientToken == "" &&
+		strings.TrimSuffix(rel, "/") == "internal/ui/mounts" && req.Operation == logical.ReadOperation
+}
+
 // canSee reports whether the caller's policies grant anything under a
 // mount, which is what lets a token see it in sys/internal/ui/mounts.
 func (st *unsealed) canSee(ctx context.Context, req *logical.Request, e *MountEntry) bool {

@@ -53,7 +53,7 @@ func (st *unsealed) handle(ctx context.Context, req *logical.Request) (*logical.
 		return nil, logical.CodedErrorf(http.StatusNotFound, "no handler for route %q. route entry not found.", req.Path)
 	}
 	req.MountType, req.MountAccessor, req.MountPoint = rt.entry.Type, rt.entry.Accessor, rt.entry.routePath()
-	cl := &call{req: req, rt: rt, unauth: rt.unauth.match(rel)}
+	cl := &call{req: req, rt: rt, unauth: rt.unauth.match(rel) || anonymousUIListing(rt, rel, req)}
 	cl.engReq = st.engineRequest(req, rt, rel)
 
 	if err := st.authenticate(ctx, cl); err != nil {
@@ -210,17 +210,34 @@ func (st *unsealed) register(ctx context.Context, cl *call, resp *logical.Respon
 	if resp == nil {
 		return nil, nil
 	}
-	if resp.Auth != nil && resp.Auth.ClientToken == "" && cl.rt.entry.Table == tableAuth {
+	// Only a login (an unauthenticated path of an auth mount) gets a token
+	// minted for it. An authenticated auth path may answer an Auth without
+	// a token on purpose: auth/token/renew-accessor hides the token it
+	// renewed, and must not be handed a fresh one with its policies.
+	if resp.Auth != nil && resp.Auth.ClientToken == "" && cl.rt.entry.Table == tableAuth && cl.unauth {
 		if err := st.mintLoginToken(ctx, cl, resp.Auth); err != nil {
 			return nil, err
 		}
 	}
 	if resp.Secret != nil {
+		if !leasesSecrets(cl.rt.entry) {
+			// A KV read reports its refresh interval as the TTL but, as
+			// in Vault, gets no lease: there is nothing to renew or revoke.
+			resp.Secret.LeaseID = ""
+			resp.Secret.Renewable = false
+			return resp, nil
+		}
 		if err := st.expiration.registerSecret(ctx, cl, resp); err != nil {
 			return nil, err
 		}
 	}
 	return resp, nil
+}
+
+// leasesSecrets reports whether secrets returned by a mount's engine are
+// registered as leases. KV mounts' are not (vaultd has no leased KV).
+func leasesSecrets(e *MountEntry) bool {
+	return e.Type != "kv" && e.Type != "generic"
 }
 
 // mintLoginToken applies the auth mount's TTL defaults and limits, then has

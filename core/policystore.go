@@ -67,6 +67,9 @@ func (ps *policyStore) get(ctx context.Context, name string) (*policy.Policy, er
 }
 
 // put parses and stores a policy; a parse error is a 400.
+// parseErrPrefix starts Vault's answer to a policy that does not parse.
+const parseErrPrefix = "failed to parse policy: "
+
 func (ps *policyStore) put(ctx context.Context, name, text string) error {
 	name = strings.ToLower(strings.TrimSpace(name))
 	if err := policy.ValidateName(name); err != nil {
@@ -76,7 +79,11 @@ func (ps *policyStore) put(ctx context.Context, name, text string) error {
 		return logical.InvalidRequest("cannot update %q policy", name)
 	}
 	if _, err := policy.Parse(name, text); err != nil {
-		return logical.InvalidRequest("failed to parse policy: %v", err)
+		msg := err.Error()
+		if !strings.HasPrefix(msg, parseErrPrefix) {
+			msg = parseErrPrefix + msg
+		}
+		return logical.InvalidRequest("%s", msg)
 	}
 	raw, err := json.Marshal(storedPolicy{Name: name, Raw: text})
 	if err != nil {

@@ -59,9 +59,12 @@ func (b *sysBackend) tableHandler(table string, h func(context.Context, *logical
 	}
 }
 
-// mountInfo renders one entry as sys/mounts and sys/auth show it.
+// mountInfo renders one entry as sys/mounts and sys/auth show it. As in
+// Vault, the config block gives the TTLs as configured on the mount, 0
+// meaning "the system default" (the CLI shows "system"; Terraform compares
+// them with its own configuration), while the tune endpoint gives the
+// effective values.
 func (b *sysBackend) mountInfo(e *MountEntry) map[string]any {
-	sys := mountSystemView{c: b.st.c, entry: e}
 	opts := map[string]any{}
 	for k, v := range e.Options {
 		opts[k] = v
@@ -72,15 +75,65 @@ func (b *sysBackend) mountInfo(e *MountEntry) map[string]any {
 	}
 	return map[string]any{
 		"type": e.Type, "description": e.Description, "accessor": e.Accessor, "uuid": e.UUID,
-		"config": map[string]any{
-			"default_lease_ttl": int64(sys.DefaultLeaseTTL() / time.Second),
-			"max_lease_ttl":     int64(sys.MaxLeaseTTL() / time.Second),
-			"force_no_cache":    false,
-		},
+		"config":  mountConfigInfo(e),
 		"options": optsOut, "local": e.Local, "seal_wrap": e.SealWrap,
 		"external_entropy_access": false, "plugin_version": "", "running_plugin_version": "",
 		"running_sha256": "", "deprecation_status": "supported",
 	}
+}
+
+// mountConfigInfo is the config block of mountInfo: the configured TTLs
+// and the optional tunables that are set.
+func mountConfigInfo(e *MountEntry) map[string]any {
+	cfg := map[string]any{
+		"default_lease_ttl": int64(e.Config.DefaultLeaseTTL / time.Second),
+		"max_lease_ttl":     int64(e.Config.MaxLeaseTTL / time.Second),
+		"force_no_cache":    false,
+	}
+	addOptionalTunables(cfg, e)
+	return cfg
+}
+
+// addOptionalTunables adds to a config or tune answer the tunables Vault
+// shows only when they are set, and the token type of an auth mount.
+func addOptionalTunables(data map[string]any, e *MountEntry) {
+	if e.Config.ListingVisibility != "" {
+		data["listing_visibility"] = e.Config.ListingVisibility
+	}
+	if len(e.Config.AuditNonHMACRequestKeys) > 0 {
+		data["audit_non_hmac_request_keys"] = e.Config.AuditNonHMACRequestKeys
+	}
+	if len(e.Config.AuditNonHMACResponseKeys) > 0 {
+		data["audit_non_hmac_response_keys"] = e.Config.AuditNonHMACResponseKeys
+	}
+	if e.Table == tableAuth {
+		// Every token vaultd issues is a service token: Vault's name for
+		// a mount that leaves the choice to the default is this one.
+		data["token_type"] = "default-service"
+	}
+}
+
+// mountTTL reads a mount TTL as Vault does: absent, null or "" leaves the
+// current value alone (the CLI's "secrets tune" sends "" for the TTL it was
+// not asked to change), "system" resets it to the system default (0), and
+// anything else is a duration ("1h", "3600", 3600; "0s" also means 0).
+func mountTTL(raw any) (d time.Duration, set bool, err error) {
+	switch v := raw.(type) {
+	case nil:
+		return 0, false, nil
+	case string:
+		switch strings.TrimSpace(v) {
+		case "":
+			return 0, false, nil
+		case "system":
+			return 0, true, nil
+		}
+	}
+	d, err = logical.ParseDuration(raw)
+	if err != nil {
+		return 0, false, err
+	}
+	return d, true, nil
 }
 
 func (b *sysBackend) entries(table string) []*MountEntry {
@@ -112,7 +165,12 @@ func (b *sysBackend) listTable(table string) *logical.Response {
 func (b *sysBackend) readMount(_ context.Context, _ *logical.Request, table, path string) (*logical.Response, error) {
 	e := b.findEntry(table, path)
 	if e == nil {
-		return nil, logical.InvalidRequest("no matching mount")
+		// Vault's words: Terraform's provider matches on them to tell a
+		// mount deleted out of band (dropped from state) from an error.
+		if table == tableAuth {
+			return nil, logical.InvalidRequest("No auth engine at %s", path)
+		}
+		return nil, logical.InvalidRequest("No secret engine mount at %s", path)
 	}
 	return &logical.Response{Data: b.mountInfo(e)}, nil
 }
@@ -159,8 +217,6 @@ func (b *sysBackend) enable(ctx context.Context, req *logical.Request, table, pa
 // applyMountConfig decodes the "config" object of a mount or tune request.
 func applyMountConfig(mc *MountConfig, raw map[string]any) error {
 	fd := &logical.FieldData{Raw: raw, Schema: map[string]*logical.FieldSchema{
-		"default_lease_ttl":            {Type: logical.TypeDuration},
-		"max_lease_ttl":                {Type: logical.TypeDuration},
 		"listing_visibility":           {Type: logical.TypeString},
 		"audit_non_hmac_request_keys":  {Type: logical.TypeStringList},
 		"audit_non_hmac_response_keys": {Type: logical.TypeStringList},
@@ -168,11 +224,17 @@ func applyMountConfig(mc *MountConfig, raw map[string]any) error {
 	if err := fd.Validate(); err != nil {
 		return err
 	}
-	if v, ok, _ := fd.GetOk("default_lease_ttl"); ok {
-		mc.DefaultLeaseTTL = v.(time.Duration)
-	}
-	if v, ok, _ := fd.GetOk("max_lease_ttl"); ok {
-		mc.MaxLeaseTTL = v.(time.Duration)
+	for _, f := range []struct {
+		name string
+		dst  *time.Duration
+	}{{"default_lease_ttl", &mc.DefaultLeaseTTL}, {"max_lease_ttl", &mc.MaxLeaseTTL}} {
+		d, set, err := mountTTL(raw[f.name])
+		if err != nil {
+			return logical.InvalidRequest("error converting input for field %q: %v", f.name, err)
+		}
+		if set {
+			*f.dst = d
+		}
 	}
 	if v, ok, _ := fd.GetOk("listing_visibility"); ok {
 		s := v.(string)
@@ -304,15 +366,7 @@ func (b *sysBackend) readTune(_ context.Context, _ *logical.Request, table, path
 	if len(e.Options) > 0 {
 		data["options"] = e.Options
 	}
-	if e.Config.ListingVisibility != "" {
-		data["listing_visibility"] = e.Config.ListingVisibility
-	}
-	if len(e.Config.AuditNonHMACRequestKeys) > 0 {
-		data["audit_non_hmac_request_keys"] = e.Config.AuditNonHMACRequestKeys
-	}
-	if len(e.Config.AuditNonHMACResponseKeys) > 0 {
-		data["audit_non_hmac_response_keys"] = e.Config.AuditNonHMACResponseKeys
-	}
+	addOptionalTunables(data, e)
 	return &logical.Response{Data: data}, nil
 }
 
@@ -467,19 +521,26 @@ func (st *unsealed) move(ctx context.Context, table, from, to string) error {
 
 // uiMounts lists the mounts the caller's token can reach, as the UI and
 // the CLI's kv commands ask for them.
+// uiMounts lists the mounts the caller may see: those its policies grant
+// anything under, and, as in Vault, every mount tuned to listing_visibility
+// "unauth". A caller without a token sees only the latter, and only their
+// type, description and options.
 func (b *sysBackend) uiMounts(ctx context.Context, req *logical.Request, _ []string) (*logical.Response, error) {
-	secret, auth := map[string]any{}, map[string]any{}
-	for _, e := range b.entries(tableMounts) {
-		if b.st.canSee(ctx, req, e) {
-			secret[e.Path] = b.mountInfo(e)
+	anonymous := req.ClientToken == ""
+	list := func(table string) map[string]any {
+		out := map[string]any{}
+		for _, e := range b.entries(table) {
+			public := e.Config.ListingVisibility == "unauth"
+			switch {
+			case anonymous && public:
+				out[e.Path] = map[string]any{"type": e.Type, "description": e.Description, "options": b.mountInfo(e)["options"]}
+			case !anonymous && (public || b.st.canSee(ctx, req, e)):
+				out[e.Path] = b.mountInfo(e)
+			}
 		}
+		return out
 	}
-	for _, e := range b.entries(tableAuth) {
-		if b.st.canSee(ctx, req, e) {
-			auth[e.Path] = b.mountInfo(e)
-		}
-	}
-	return &logical.Response{Data: map[string]any{"secret": secret, "auth": auth}}, nil
+	return &logical.Response{Data: map[string]any{"secret": list(tableMounts), "auth": list(tableAuth)}}, nil
 }
 
 // uiMount answers which mount serves a path, with the KV version the kv

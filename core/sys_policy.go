@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"encoding/base64"
 	"strings"
 
 	"github.com/vaultd/vaultd/logical"
@@ -80,6 +81,12 @@ func (b *sysBackend) policyWrite(field string) sysHandler {
 		text, err := logical.ParseString(raw)
 		if err != nil || strings.TrimSpace(text) == "" {
 			return nil, logical.InvalidRequest("'%s' parameter not supplied or empty", field)
+		}
+		// As in Vault, the text may come base64-encoded. Policy text
+		// (HCL or JSON) always holds characters outside the base64
+		// alphabet, so it is never mistaken for an encoding.
+		if dec, err := base64.StdEncoding.DecodeString(text); err == nil {
+			text = string(dec)
 		}
 		return nil, b.st.policies.put(ctx, m[1], text)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/vaultd/vaultd/logical"
 )
@@ -81,7 +82,31 @@ func (b *V1) read(ctx context.Context, s logical.Storage, path string) (*logical
 	if err != nil {
 		return nil, err
 	}
-	return &logical.Response{Data: data}, nil
+	// As in Vault, a read carries a non-renewable secret whose TTL is the
+	// refresh interval clients (the CLI's refresh_interval, Vault Agent's
+	// templates) use: the secret's own "ttl" (or "lease") key when it
+	// holds a duration, else the mount's default lease TTL. The core
+	// registers no lease for KV mounts.
+	return &logical.Response{Data: data, Secret: &logical.Secret{TTL: b.refreshInterval(data)}}, nil
+}
+
+// refreshInterval is the TTL reported on a v1 read of data.
+func (b *V1) refreshInterval(data map[string]any) time.Duration {
+	for _, key := range []string{"ttl", "lease"} {
+		raw, ok := data[key]
+		if !ok {
+			continue
+		}
+		// A value that is not a duration is only data: Vault ignores it.
+		if d, err := logical.ParseDuration(raw); err == nil && d > 0 {
+			return d
+		}
+		break
+	}
+	if b.system == nil {
+		return 0
+	}
+	return b.system.DefaultLeaseTTL()
 }
 
 func (b *V1) write(ctx context.Context, s logical.Storage, req *logical.Request) (*logical.Response, error) {

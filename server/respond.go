@@ -113,7 +113,8 @@ func newEnvelope(req *logical.Request, resp *logical.Response) *envelope {
 //   - a redirect: 307 to resp.Redirect;
 //   - a list with no keys: 404 {"errors":[]};
 //   - resp.Raw: resp.Data as the whole body;
-//   - otherwise the envelope, with resp.StatusCode when set, else 200.
+//   - otherwise the envelope, with resp.StatusCode when set, else 200;
+//     on a few older sys/ paths the data keys are at the top level too.
 func respondLogical(w http.ResponseWriter, req *logical.Request, resp *logical.Response, err error) {
 	if err != nil {
 		respondErr(w, err)
@@ -155,7 +156,17 @@ func respondLogical(w http.ResponseWriter, req *logical.Request, resp *logical.R
 		writeJSON(w, status, resp.Data)
 		return
 	}
-	writeJSON(w, status, newEnvelope(req, resp))
+	env := newEnvelope(req, resp)
+	if len(env.Data) > 0 && injectsData(req.Path) {
+		body, err := withTopLevelData(env)
+		if err != nil {
+			respondError(w, http.StatusInternalServerError, "failed to encode the response")
+			return
+		}
+		writeJSON(w, status, body)
+		return
+	}
+	writeJSON(w, status, env)
 }
 
 // listStatus applies Vault's rule for list answers: 404 when there is
