@@ -6,33 +6,18 @@ import (
 	"encoding/json"
 	"maps"
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/vaultd/vaultd/logical"
+	"github.com/vaultd/vaultd/test/testclock"
 )
 
 // clock is a settable clock for delete_version_after tests.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+type clock = testclock.Clock
 
 func newClock() *clock {
-	return &clock{now: time.Date(2026, 3, 1, 12, 0, 0, 123456789, time.UTC)}
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
+	return testclock.New(time.Date(2026, 3, 1, 12, 0, 0, 123456789, time.UTC))
 }
 
 // env is one engine over in-memory storage.

@@ -46,58 +46,64 @@ func (b *V2) handleData(ctx context.Context, s logical.Storage, req *logical.Req
 	return nil, logical.ErrUnsupportedOperation
 }
 
-// readVersionParam returns the version a read asks for, 0 for the current.
-func readVersionParam(fd *logical.FieldData) (uint64, error) {
+// parseReadQuery decodes the query of a data or subkeys read and returns
+// it with the version the read asks for, 0 for the current.
+func parseReadQuery(req *logical.Request) (*logical.FieldData, uint64, error) {
+	fd, err := fields(req, readSchema())
+	if err != nil {
+		return nil, 0, err
+	}
 	v, _, err := getInt(fd, "version")
 	if err != nil {
-		return 0, err
+		return nil, 0, err
 	}
 	if v < 0 {
 		// Vault reads the current version for any version below 1.
 		v = 0
 	}
-	return uint64(v), nil
+	return fd, uint64(v), nil
 }
 
 func (b *V2) dataRead(ctx context.Context, s logical.Storage, req *logical.Request, path string) (*logical.Response, error) {
-	fd, err := fields(req, readSchema())
+	_, version, err := parseReadQuery(req)
 	if err != nil {
 		return nil, err
 	}
-	version, err := readVersionParam(fd)
-	if err != nil {
-		return nil, err
-	}
+	return b.readVersion(ctx, s, path, version, "data", func(v uint64) (map[string]any, error) {
+		return loadVersionData(ctx, s, path, v)
+	})
+}
 
-	lock := b.locks.forKey(path)
-	lock.RLock()
-	defer lock.RUnlock()
-
-	meta, err := loadMeta(ctx, s, path)
-	if err != nil || meta == nil {
-		return nil, err
-	}
-	if version == 0 {
-		version = meta.CurrentVersion
-	}
-	vm := meta.Versions[version]
-	if vm == nil {
-		return nil, nil
-	}
-	resp := &logical.Response{Data: map[string]any{
-		"data":     nil,
-		"metadata": versionResponse(meta, version, vm),
-	}}
-	if !vm.live(b.now()) {
-		resp.StatusCode = http.StatusNotFound
+// readVersion answers a read of one version of path (0 for the current)
+// the way Vault does: nil when the secret or the version does not exist; a
+// 404 with the version's metadata and a null field when the version is
+// deleted or destroyed; else the metadata and, under field, what load
+// returns for the version.
+func (b *V2) readVersion(ctx context.Context, s logical.Storage, path string, version uint64, field string,
+	load func(version uint64) (map[string]any, error)) (*logical.Response, error) {
+	return b.withMeta(ctx, s, path, false, func(meta *keyMetadata) (*logical.Response, error) {
+		if version == 0 {
+			version = meta.CurrentVersion
+		}
+		vm := meta.Versions[version]
+		if vm == nil {
+			return nil, nil
+		}
+		resp := &logical.Response{Data: map[string]any{
+			field:      nil,
+			"metadata": versionResponse(meta, version, vm),
+		}}
+		if !vm.live(b.now()) {
+			resp.StatusCode = http.StatusNotFound
+			return resp, nil
+		}
+		data, err := load(version)
+		if err != nil {
+			return nil, err
+		}
+		resp.Data[field] = data
 		return resp, nil
-	}
-	data, err := loadVersionData(ctx, s, path, version)
-	if err != nil {
-		return nil, err
-	}
-	resp.Data["data"] = data
-	return resp, nil
+	})
 }
 
 // writeInput is a validated body of a data write or patch.
@@ -167,22 +173,15 @@ func (b *V2) dataWrite(ctx context.Context, s logical.Storage, req *logical.Requ
 	if err != nil {
 		return nil, err
 	}
-
-	lock := b.locks.forKey(path)
-	lock.Lock()
-	defer lock.Unlock()
-
-	meta, err := loadMeta(ctx, s, path)
-	if err != nil {
-		return nil, err
-	}
-	if meta == nil {
-		meta = &keyMetadata{Path: path, Versions: map[uint64]*versionMeta{}}
-	}
-	if err := checkCAS(in, &conf, meta); err != nil {
-		return nil, err
-	}
-	return b.commitVersion(ctx, s, meta, &conf, buf)
+	return b.lockedMeta(ctx, s, path, true, func(meta *keyMetadata) (*logical.Response, error) {
+		if meta == nil {
+			meta = &keyMetadata{Path: path, Versions: map[uint64]*versionMeta{}}
+		}
+		if err := checkCAS(in, &conf, meta); err != nil {
+			return nil, err
+		}
+		return b.commitVersion(ctx, s, meta, &conf, buf)
+	})
 }
 
 // commitVersion adds a version holding buf to meta and commits the version
@@ -217,19 +216,19 @@ func (b *V2) dataPatch(ctx context.Context, s logical.Storage, req *logical.Requ
 	if err != nil {
 		return nil, err
 	}
+	return b.lockedMeta(ctx, s, path, true, func(meta *keyMetadata) (*logical.Response, error) {
+		if meta == nil {
+			return notFound(), nil
+		}
+		return b.patchCurrent(ctx, s, path, meta, in, &conf)
+	})
+}
 
-	lock := b.locks.forKey(path)
-	lock.Lock()
-	defer lock.Unlock()
-
-	meta, err := loadMeta(ctx, s, path)
-	if err != nil {
-		return nil, err
-	}
-	if meta == nil {
-		return notFound(), nil
-	}
-	if err := checkCAS(in, &conf, meta); err != nil {
+// patchCurrent merges the patch in into the current version of the secret
+// at path, whose metadata is meta, and commits the result as a new
+// version. The caller holds the key's lock.
+func (b *V2) patchCurrent(ctx context.Context, s logical.Storage, path string, meta *keyMetadata, in *writeInput, conf *config) (*logical.Response, error) {
+	if err := checkCAS(in, conf, meta); err != nil {
 		return nil, err
 	}
 	vm := meta.Versions[meta.CurrentVersion]
@@ -248,30 +247,24 @@ func (b *V2) dataPatch(ctx context.Context, s logical.Storage, req *logical.Requ
 	if err != nil {
 		return nil, logical.InvalidRequest("patched data cannot be encoded as JSON")
 	}
-	return b.commitVersion(ctx, s, meta, &conf, buf)
+	return b.commitVersion(ctx, s, meta, conf, buf)
 }
 
 // dataDelete soft-deletes the current version.
 func (b *V2) dataDelete(ctx context.Context, s logical.Storage, path string) (*logical.Response, error) {
-	lock := b.locks.forKey(path)
-	lock.Lock()
-	defer lock.Unlock()
-
-	meta, err := loadMeta(ctx, s, path)
-	if err != nil || meta == nil {
-		return nil, err
-	}
-	now := b.now()
-	vm := meta.Versions[meta.CurrentVersion]
-	if vm == nil || !vm.live(now) {
-		return nil, nil
-	}
-	vm.DeletionTime = &now
-	op, err := putMetaOp(meta)
-	if err != nil {
-		return nil, err
-	}
-	return nil, commit(ctx, s, op)
+	return b.withMeta(ctx, s, path, true, func(meta *keyMetadata) (*logical.Response, error) {
+		now := b.now()
+		vm := meta.Versions[meta.CurrentVersion]
+		if vm == nil || !vm.live(now) {
+			return nil, nil
+		}
+		vm.DeletionTime = &now
+		op, err := putMetaOp(meta)
+		if err != nil {
+			return nil, err
+		}
+		return nil, commit(ctx, s, op)
+	})
 }
 
 // subkeysRead serves subkeys/<path>: the key structure of a version with
@@ -280,11 +273,7 @@ func (b *V2) subkeysRead(ctx context.Context, s logical.Storage, req *logical.Re
 	if err := validateSecretPath(path); err != nil {
 		return nil, err
 	}
-	fd, err := fields(req, readSchema())
-	if err != nil {
-		return nil, err
-	}
-	version, err := readVersionParam(fd)
+	fd, version, err := parseReadQuery(req)
 	if err != nil {
 		return nil, err
 	}
@@ -295,35 +284,12 @@ func (b *V2) subkeysRead(ctx context.Context, s logical.Storage, req *logical.Re
 	if depth < 0 {
 		return nil, logical.InvalidRequest("depth must be 0 (no limit) or more")
 	}
-
-	lock := b.locks.forKey(path)
-	lock.RLock()
-	defer lock.RUnlock()
-
-	meta, err := loadMeta(ctx, s, path)
-	if err != nil || meta == nil {
-		return nil, err
-	}
-	if version == 0 {
-		version = meta.CurrentVersion
-	}
-	vm := meta.Versions[version]
-	if vm == nil {
-		return nil, nil
-	}
-	resp := &logical.Response{Data: map[string]any{
-		"subkeys":  nil,
-		"metadata": versionResponse(meta, version, vm),
-	}}
-	if !vm.live(b.now()) {
-		resp.StatusCode = http.StatusNotFound
-		return resp, nil
-	}
-	data, err := loadVersionData(ctx, s, path, version)
-	if err != nil {
-		return nil, fmt.Errorf("subkeys: %w", err)
-	}
-	nullLeaves(data, int(depth))
-	resp.Data["subkeys"] = data
-	return resp, nil
+	return b.readVersion(ctx, s, path, version, "subkeys", func(v uint64) (map[string]any, error) {
+		data, err := loadVersionData(ctx, s, path, v)
+		if err != nil {
+			return nil, fmt.Errorf("subkeys: %w", err)
+		}
+		nullLeaves(data, int(depth))
+		return data, nil
+	})
 }

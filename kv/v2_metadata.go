@@ -52,14 +52,13 @@ func (b *V2) handleMetadata(ctx context.Context, s logical.Storage, req *logical
 }
 
 func (b *V2) metadataRead(ctx context.Context, s logical.Storage, path string) (*logical.Response, error) {
-	lock := b.locks.forKey(path)
-	lock.RLock()
-	defer lock.RUnlock()
+	return b.withMeta(ctx, s, path, false, func(meta *keyMetadata) (*logical.Response, error) {
+		return metadataResponse(meta), nil
+	})
+}
 
-	meta, err := loadMeta(ctx, s, path)
-	if err != nil || meta == nil {
-		return nil, err
-	}
+// metadataResponse is a secret's metadata as a read reports it.
+func metadataResponse(meta *keyMetadata) *logical.Response {
 	versions := make(map[string]any, len(meta.Versions))
 	for v, vm := range meta.Versions {
 		versions[strconv.FormatUint(v, 10)] = map[string]any{
@@ -78,7 +77,7 @@ func (b *V2) metadataRead(ctx context.Context, s logical.Storage, path string) (
 		"cas_required":         meta.CASRequired,
 		"delete_version_after": meta.DeleteVersionAfter.String(),
 		"custom_metadata":      customMetadataOut(meta.CustomMetadata),
-	}}, nil
+	}}
 }
 
 // metadataUpdate is a validated metadata write or patch. A nil pointer
@@ -279,49 +278,36 @@ func (b *V2) metadataChange(ctx context.Context, s logical.Storage, req *logical
 		resp = &logical.Response{}
 		resp.AddWarning(casIgnoredWarning)
 	}
-
-	lock := b.locks.forKey(path)
-	lock.Lock()
-	defer lock.Unlock()
-
-	meta, err := loadMeta(ctx, s, path)
-	if err != nil {
-		return nil, err
-	}
-	if meta == nil {
-		if patch {
-			return notFound(), nil
+	return b.lockedMeta(ctx, s, path, true, func(meta *keyMetadata) (*logical.Response, error) {
+		if meta == nil {
+			if patch {
+				return notFound(), nil
+			}
+			now := b.now()
+			meta = &keyMetadata{Path: path, Versions: map[uint64]*versionMeta{}, CreatedTime: now, UpdatedTime: now}
 		}
-		now := b.now()
-		meta = &keyMetadata{Path: path, Versions: map[uint64]*versionMeta{}, CreatedTime: now, UpdatedTime: now}
-	}
-	if err := u.apply(meta, patch); err != nil {
-		return nil, err
-	}
-	op, err := putMetaOp(meta)
-	if err != nil {
-		return nil, err
-	}
-	return resp, commit(ctx, s, op)
+		if err := u.apply(meta, patch); err != nil {
+			return nil, err
+		}
+		op, err := putMetaOp(meta)
+		if err != nil {
+			return nil, err
+		}
+		return resp, commit(ctx, s, op)
+	})
 }
 
 // metadataDelete removes a secret's metadata and the data of every version
 // in one commit.
 func (b *V2) metadataDelete(ctx context.Context, s logical.Storage, path string) (*logical.Response, error) {
-	lock := b.locks.forKey(path)
-	lock.Lock()
-	defer lock.Unlock()
-
-	meta, err := loadMeta(ctx, s, path)
-	if err != nil || meta == nil {
-		return nil, err
-	}
-	ops := make([]logical.StorageOp, 0, len(meta.Versions)+1)
-	for v, vm := range meta.Versions {
-		if !vm.Destroyed {
-			ops = append(ops, logical.StorageOp{Delete: true, Key: versionKey(path, v)})
+	return b.withMeta(ctx, s, path, true, func(meta *keyMetadata) (*logical.Response, error) {
+		ops := make([]logical.StorageOp, 0, len(meta.Versions)+1)
+		for v, vm := range meta.Versions {
+			if !vm.Destroyed {
+				ops = append(ops, logical.StorageOp{Delete: true, Key: versionKey(path, v)})
+			}
 		}
-	}
-	ops = append(ops, logical.StorageOp{Delete: true, Key: metaKey(path)})
-	return nil, commit(ctx, s, ops...)
+		ops = append(ops, logical.StorageOp{Delete: true, Key: metaKey(path)})
+		return nil, commit(ctx, s, ops...)
+	})
 }

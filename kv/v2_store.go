@@ -97,6 +97,38 @@ func loadMeta(ctx context.Context, s logical.Storage, path string) (*keyMetadata
 	return meta, nil
 }
 
+// lockedMeta runs fn under the secret's lock, shared for a read and
+// exclusive for a change, with the secret's metadata (nil when there is
+// none).
+func (b *V2) lockedMeta(ctx context.Context, s logical.Storage, path string, exclusive bool,
+	fn func(meta *keyMetadata) (*logical.Response, error)) (*logical.Response, error) {
+	lock := b.locks.forKey(path)
+	if exclusive {
+		lock.Lock()
+		defer lock.Unlock()
+	} else {
+		lock.RLock()
+		defer lock.RUnlock()
+	}
+	meta, err := loadMeta(ctx, s, path)
+	if err != nil {
+		return nil, err
+	}
+	return fn(meta)
+}
+
+// withMeta is lockedMeta for a secret that must exist: one without
+// metadata answers nil (a 404 with no errors) and fn does not run.
+func (b *V2) withMeta(ctx context.Context, s logical.Storage, path string, exclusive bool,
+	fn func(meta *keyMetadata) (*logical.Response, error)) (*logical.Response, error) {
+	return b.lockedMeta(ctx, s, path, exclusive, func(meta *keyMetadata) (*logical.Response, error) {
+		if meta == nil {
+			return nil, nil
+		}
+		return fn(meta)
+	})
+}
+
 // putMetaOp encodes metadata as a storage op.
 func putMetaOp(meta *keyMetadata) (logical.StorageOp, error) {
 	if len(meta.CustomMetadata) == 0 {

@@ -28,30 +28,23 @@ func (b *V2) handleVersions(ctx context.Context, s logical.Storage, req *logical
 			return nil, err
 		}
 	}
-
-	lock := b.locks.forKey(path)
-	lock.Lock()
-	defer lock.Unlock()
-
-	meta, err := loadMeta(ctx, s, path)
-	if err != nil || meta == nil {
-		return nil, err
-	}
-	now := b.now()
-	var ops []logical.StorageOp
-	switch endpoint {
-	case endpointDelete:
-		softDelete(meta, versions, now)
-	case endpointUndelete:
-		undelete(meta, versions, now, &conf)
-	case endpointDestroy:
-		ops = destroy(meta, versions)
-	}
-	metaOp, err := putMetaOp(meta)
-	if err != nil {
-		return nil, err
-	}
-	return nil, commit(ctx, s, append([]logical.StorageOp{metaOp}, ops...)...)
+	return b.withMeta(ctx, s, path, true, func(meta *keyMetadata) (*logical.Response, error) {
+		now := b.now()
+		var ops []logical.StorageOp
+		switch endpoint {
+		case endpointDelete:
+			softDelete(meta, versions, now)
+		case endpointUndelete:
+			undelete(meta, versions, now, &conf)
+		case endpointDestroy:
+			ops = destroy(meta, versions)
+		}
+		metaOp, err := putMetaOp(meta)
+		if err != nil {
+			return nil, err
+		}
+		return nil, commit(ctx, s, append([]logical.StorageOp{metaOp}, ops...)...)
+	})
 }
 
 // softDelete marks the live versions among versions deleted at now.

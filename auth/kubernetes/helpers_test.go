@@ -14,30 +14,15 @@ import (
 	"encoding/pem"
 	"errors"
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/vaultd/vaultd/logical"
+	"github.com/vaultd/vaultd/test/testclock"
 )
 
 // testClock is a settable clock.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+type testClock = testclock.Clock
 
 type testEnv struct {
 	b       *Backend
@@ -47,7 +32,7 @@ type testEnv struct {
 
 func newTestEnv(t *testing.T, opts Options) *testEnv {
 	t.Helper()
-	clock := &testClock{now: time.Now()}
+	clock := testclock.New(time.Now())
 	storage := logical.NewInmemStorage()
 	if opts.LocalTokenPath == "" {
 		opts.LocalTokenPath = t.TempDir() + "/no-token"

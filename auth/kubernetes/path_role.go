@@ -5,11 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/vaultd/vaultd/logical"
+	"github.com/vaultd/vaultd/tokenutil"
 )
 
 var roleSchema = map[string]*logical.FieldSchema{
@@ -227,7 +227,8 @@ func (r *role) applyTokenFields(fd *logical.FieldData) error {
 func (r *role) applyLegacyFields(fd *logical.FieldData) error {
 	_, newSet, _ := fd.GetOk("token_policies")
 	if v, ok, _ := fd.GetOk("policies"); ok && !newSet {
-		r.Policies = sanitizePolicies(v.([]string))
+		// Vault's treatment of the legacy policies field.
+		r.Policies = tokenutil.SanitizePolicies(v.([]string), false)
 		r.TokenPolicies = slices.Clone(r.Policies)
 	} else if newSet {
 		r.Policies = nil
@@ -358,24 +359,4 @@ func canonicalCIDRs(in []string) ([]string, error) {
 		out = append(out, p.String())
 	}
 	return out, nil
-}
-
-// sanitizePolicies is Vault's treatment of the legacy policies field:
-// lower-cased, trimmed, de-duplicated and sorted; "root" stands alone.
-func sanitizePolicies(in []string) []string {
-	seen := map[string]bool{}
-	out := []string{}
-	for _, p := range in {
-		p = strings.ToLower(strings.TrimSpace(p))
-		if p == "" || seen[p] {
-			continue
-		}
-		if p == "root" {
-			return []string{"root"}
-		}
-		seen[p] = true
-		out = append(out, p)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vaultd/vaultd/logical"
+	"github.com/vaultd/vaultd/tokenutil"
 )
 
 const rolePrefix = "role/"
@@ -86,28 +87,7 @@ func matchAny(patterns []string, s string) bool {
 // matchGlob matches s against a pattern in which each "*" stands for any
 // run of characters ("*" alone matches everything, "dev-*" a prefix), the
 // glob Vault uses for these bindings.
-func matchGlob(pattern, s string) bool {
-	if pattern == "*" {
-		return true
-	}
-	parts := strings.Split(pattern, "*")
-	if len(parts) == 1 {
-		return pattern == s
-	}
-	if !strings.HasPrefix(s, parts[0]) {
-		return false
-	}
-	s = s[len(parts[0]):]
-	last := parts[len(parts)-1]
-	for _, part := range parts[1 : len(parts)-1] {
-		i := strings.Index(s, part)
-		if i < 0 {
-			return false
-		}
-		s = s[i+len(part):]
-	}
-	return strings.HasSuffix(s, last)
-}
+func matchGlob(pattern, s string) bool { return tokenutil.MatchGlob(pattern, s) }
 
 // allowsAddr reports whether the client address is inside the role's
 // token_bound_cidrs (every address is, when there are none).

@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 
 	"github.com/vaultd/vaultd/logical"
+	"github.com/vaultd/vaultd/tokenutil"
 )
 
 // rootPath is the creation path Vault gives the initial root token.
@@ -53,7 +53,7 @@ func (s *Store) CreateFromAuth(ctx context.Context, path string, auth *logical.A
 	if len(pols) == 0 {
 		pols = auth.TokenPolicies
 	}
-	policies := sanitizePolicies(pols, !auth.NoDefaultPolicy)
+	policies := tokenutil.SanitizePolicies(pols, !auth.NoDefaultPolicy)
 	if slices.Contains(policies, "root") {
 		return nil, logical.InvalidRequest("auth methods cannot create root tokens")
 	}
@@ -221,30 +221,6 @@ func (s *Store) commitNew(ctx context.Context, e *Entry, custom, hasParent bool,
 	}
 	s.logger.Debug("token created", "accessor", e.Accessor, "path", e.Path, "orphan", !hasParent)
 	return nil
-}
-
-// sanitizePolicies lower-cases and trims names, drops empty ones and
-// duplicates, sorts them, reduces any set holding "root" to just "root",
-// and adds "default" when asked (never to root).
-func sanitizePolicies(in []string, addDefault bool) []string {
-	seen := make(map[string]bool, len(in)+1)
-	out := make([]string, 0, len(in)+1)
-	for _, p := range in {
-		p = strings.ToLower(strings.TrimSpace(p))
-		if p == "" || seen[p] {
-			continue
-		}
-		if p == "root" {
-			return []string{"root"}
-		}
-		seen[p] = true
-		out = append(out, p)
-	}
-	if addDefault && !seen["default"] {
-		out = append(out, "default")
-	}
-	slices.Sort(out)
-	return out
 }
 
 // checkAssignable refuses Vault's internal policies, which no token may

@@ -11,28 +11,14 @@ import (
 	"time"
 
 	"github.com/vaultd/vaultd/logical"
+	"github.com/vaultd/vaultd/test/testclock"
 )
 
 // clock is a controllable clock for tests.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+type clock = testclock.Clock
 
 func newClock() *clock {
-	return &clock{now: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)}
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
+	return testclock.New(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC))
 }
 
 // countingStorage counts reads, to show what the cache saves.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/vaultd/vaultd/logical"
+	"github.com/vaultd/vaultd/tokenutil"
 )
 
 // createSchema is the body of create, create-orphan and create/<role>.
@@ -291,18 +292,18 @@ func resolvePolicies(d *logical.FieldData, role *tokenRole, parent *Entry, sudo 
 			return nil, err
 		}
 	case len(asked) == 0:
-		final = sanitizePolicies(parent.Policies, false)
+		final = tokenutil.SanitizePolicies(parent.Policies, false)
 	case !sudo:
-		want := sanitizePolicies(asked, false)
-		have := sanitizePolicies(parent.Policies, false)
+		want := tokenutil.SanitizePolicies(asked, false)
+		have := tokenutil.SanitizePolicies(parent.Policies, false)
 		for _, p := range want {
 			if !slices.Contains(have, p) {
 				return nil, logical.InvalidRequest("child policies must be subset of parent")
 			}
 		}
-		final = sanitizePolicies(want, !noDefault && slices.Contains(parent.Policies, "default"))
+		final = tokenutil.SanitizePolicies(want, !noDefault && slices.Contains(parent.Policies, "default"))
 	default:
-		final = sanitizePolicies(asked, !noDefault)
+		final = tokenutil.SanitizePolicies(asked, !noDefault)
 	}
 	if noDefault {
 		final = slices.DeleteFunc(final, func(p string) bool { return p == "default" })

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vaultd/vaultd/logical"
+	"github.com/vaultd/vaultd/tokenutil"
 )
 
 // tokenRole is a token role, stored as JSON under "roles/<name>".
@@ -70,10 +71,10 @@ func (r *tokenRole) policiesFor(asked []string, parent *Entry, noDefault bool) (
 		!slices.Contains(r.DisallowedPolicies, "default") && !matchesAnyGlob(r.DisallowedPoliciesGlob, "default")
 	var final []string
 	if len(asked) > 0 {
-		final = sanitizePolicies(asked, addDefault)
+		final = tokenutil.SanitizePolicies(asked, addDefault)
 	}
 	if len(r.AllowedPolicies) > 0 || len(r.AllowedPoliciesGlob) > 0 {
-		allowed := sanitizePolicies(r.AllowedPolicies, addDefault)
+		allowed := tokenutil.SanitizePolicies(r.AllowedPolicies, addDefault)
 		if len(final) == 0 {
 			final = allowed
 		} else {
@@ -84,7 +85,7 @@ func (r *tokenRole) policiesFor(asked []string, parent *Entry, noDefault bool) (
 			}
 		}
 	} else if len(final) == 0 {
-		final = sanitizePolicies(parent.Policies, addDefault)
+		final = tokenutil.SanitizePolicies(parent.Policies, addDefault)
 	}
 	for _, p := range final {
 		if slices.Contains(r.DisallowedPolicies, p) || matchesAnyGlob(r.DisallowedPoliciesGlob, p) {
@@ -105,25 +106,8 @@ func matchesAnyGlob(patterns []string, s string) bool {
 	return false
 }
 
-func globMatch(pattern, s string) bool {
-	parts := strings.Split(pattern, "*")
-	if len(parts) == 1 {
-		return pattern == s
-	}
-	if !strings.HasPrefix(s, parts[0]) {
-		return false
-	}
-	s = s[len(parts[0]):]
-	last := parts[len(parts)-1]
-	for _, mid := range parts[1 : len(parts)-1] {
-		i := strings.Index(s, mid)
-		if i < 0 {
-			return false
-		}
-		s = s[i+len(mid):]
-	}
-	return strings.HasSuffix(s, last)
-}
+// globMatch is the glob roles bind policies with (tokenutil.MatchGlob).
+func globMatch(pattern, s string) bool { return tokenutil.MatchGlob(pattern, s) }
 
 // readRole loads a role, nil if there is none.
 func (b *backend) readRole(ctx context.Context, name string) (*tokenRole, error) {
@@ -249,7 +233,7 @@ func applyRoleFields(r *tokenRole, d *logical.FieldData, resp *logical.Response)
 		switch {
 		case !ok:
 		case l.policies:
-			*l.dst = sanitizePolicies(v.([]string), false)
+			*l.dst = tokenutil.SanitizePolicies(v.([]string), false)
 		default:
 			*l.dst = dedupeLower(v.([]string))
 		}

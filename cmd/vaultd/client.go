@@ -39,6 +39,56 @@ func parseFlags(fs *flag.FlagSet, args []string) (code int, done bool) {
 	return 1, true
 }
 
+// clientFlagSet makes the flag set of a subcommand that talks to a server,
+// with the client flags registered on it.
+func (c *cli) clientFlagSet(name, usage string) (*flag.FlagSet, *clientFlags) {
+	fs := newFlagSet(name, usage, c.stderr)
+	cf := &clientFlags{}
+	cf.register(fs)
+	return fs, cf
+}
+
+// parseArgs parses args and checks that at most maxArgs arguments follow
+// the flags. When done is true the command is over with code: that of
+// parseFlags, or usageExit after too many arguments.
+func (c *cli) parseArgs(fs *flag.FlagSet, args []string, maxArgs, usageExit int) (code int, done bool) {
+	if code, done := parseFlags(fs, args); done {
+		return code, true
+	}
+	if fs.NArg() > maxArgs {
+		fmt.Fprintf(c.stderr, "Too many arguments (expected %d, got %d)\n", maxArgs, fs.NArg())
+		return usageExit, true
+	}
+	return 0, false
+}
+
+// apiClient builds the API client from cf. On failure it prints why and
+// ok is false; the command then exits with its code for that.
+func (c *cli) apiClient(cf *clientFlags) (client *api.Client, ok bool) {
+	client, err := cf.client()
+	if err != nil {
+		fmt.Fprintln(c.stderr, err)
+		return nil, false
+	}
+	return client, true
+}
+
+// formatAndClient settles the output format and builds the API client. On
+// failure it prints why and done is true, with code usageExit for a bad
+// format or clientExit for a client that cannot be built.
+func (c *cli) formatAndClient(cf *clientFlags, usageExit, clientExit int) (format string, client *api.Client, code int, done bool) {
+	format, err := cf.outputFormat()
+	if err != nil {
+		fmt.Fprintln(c.stderr, err)
+		return "", nil, usageExit, true
+	}
+	client, ok := c.apiClient(cf)
+	if !ok {
+		return "", nil, clientExit, true
+	}
+	return format, client, 0, false
+}
+
 // clientFlags are the flags every client subcommand takes.
 type clientFlags struct {
 	address    string

@@ -31,9 +31,7 @@ Options:
 `
 
 func (c *cli) operatorInit(ctx context.Context, args []string) int {
-	fs := newFlagSet("operator init", initUsage, c.stderr)
-	var cf clientFlags
-	cf.register(fs)
+	fs, cf := c.clientFlagSet("operator init", initUsage)
 	var shares, threshold int
 	var statusOnly bool
 	fs.IntVar(&shares, "key-shares", 5, "Number of key shares to split the unseal key into.")
@@ -41,22 +39,12 @@ func (c *cli) operatorInit(ctx context.Context, args []string) int {
 	fs.IntVar(&threshold, "key-threshold", 3, "Number of key shares needed to unseal.")
 	fs.IntVar(&threshold, "t", 3, "Alias of -key-threshold.")
 	fs.BoolVar(&statusOnly, "status", false, "Print the initialisation status instead of initialising.")
-	if code, done := parseFlags(fs, args); done {
+	if code, done := c.parseArgs(fs, args, 0, exitUsage); done {
 		return code
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(c.stderr, "Too many arguments (expected 0, got %d)\n", fs.NArg())
-		return exitUsage
-	}
-	format, err := cf.outputFormat()
-	if err != nil {
-		fmt.Fprintln(c.stderr, err)
-		return exitUsage
-	}
-	client, err := cf.client()
-	if err != nil {
-		fmt.Fprintln(c.stderr, err)
-		return exitRemote
+	format, client, code, done := c.formatAndClient(cf, exitUsage, exitRemote)
+	if done {
+		return code
 	}
 	if statusOnly {
 		return c.initStatus(ctx, client, format)
@@ -177,27 +165,15 @@ Options:
 `
 
 func (c *cli) operatorUnseal(ctx context.Context, args []string) int {
-	fs := newFlagSet("operator unseal", unsealUsage, c.stderr)
-	var cf clientFlags
-	cf.register(fs)
+	fs, cf := c.clientFlagSet("operator unseal", unsealUsage)
 	var reset bool
 	fs.BoolVar(&reset, "reset", false, "Discard the key shares given so far.")
-	if code, done := parseFlags(fs, args); done {
+	if code, done := c.parseArgs(fs, args, 1, exitUsage); done {
 		return code
 	}
-	if fs.NArg() > 1 {
-		fmt.Fprintf(c.stderr, "Too many arguments (expected 1, got %d)\n", fs.NArg())
-		return exitUsage
-	}
-	format, err := cf.outputFormat()
-	if err != nil {
-		fmt.Fprintln(c.stderr, err)
-		return exitUsage
-	}
-	client, err := cf.client()
-	if err != nil {
-		fmt.Fprintln(c.stderr, err)
-		return exitRemote
+	format, client, code, done := c.formatAndClient(cf, exitUsage, exitRemote)
+	if done {
+		return code
 	}
 	if reset {
 		status, err := client.Sys().ResetUnsealProcessWithContext(ctx)
@@ -209,6 +185,7 @@ func (c *cli) operatorUnseal(ctx context.Context, args []string) int {
 	}
 	key := strings.TrimSpace(fs.Arg(0))
 	if key == "" {
+		var err error
 		if key, err = readUnsealKey(ctx, c.stdin, c.stderr); err != nil {
 			fmt.Fprintf(c.stderr, "Error reading the unseal key: %s\n", err)
 			return exitUsage
@@ -231,19 +208,13 @@ Options:
 `
 
 func (c *cli) operatorSeal(ctx context.Context, args []string) int {
-	fs := newFlagSet("operator seal", sealUsage, c.stderr)
-	var cf clientFlags
-	cf.register(fs)
-	if code, done := parseFlags(fs, args); done {
+	fs, cf := c.clientFlagSet("operator seal", sealUsage)
+	if code, done := c.parseArgs(fs, args, 0, exitUsage); done {
 		return code
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(c.stderr, "Too many arguments (expected 0, got %d)\n", fs.NArg())
-		return exitUsage
-	}
-	client, err := cf.client()
-	if err != nil {
-		fmt.Fprintln(c.stderr, err)
+	// seal prints no status, so -format is not checked.
+	client, ok := c.apiClient(cf)
+	if !ok {
 		return exitRemote
 	}
 	if err := client.Sys().SealWithContext(ctx); err != nil {

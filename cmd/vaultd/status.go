@@ -26,25 +26,13 @@ Options:
 `
 
 func (c *cli) status(ctx context.Context, args []string) int {
-	fs := newFlagSet("status", statusUsage, c.stderr)
-	var cf clientFlags
-	cf.register(fs)
-	if code, done := parseFlags(fs, args); done {
+	fs, cf := c.clientFlagSet("status", statusUsage)
+	if code, done := c.parseArgs(fs, args, 0, statusError); done {
 		return code
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(c.stderr, "Too many arguments (expected 0, got %d)\n", fs.NArg())
-		return statusError
-	}
-	format, err := cf.outputFormat()
-	if err != nil {
-		fmt.Fprintln(c.stderr, err)
-		return statusError
-	}
-	client, err := cf.client()
-	if err != nil {
-		fmt.Fprintln(c.stderr, err)
-		return statusError
+	format, client, code, done := c.formatAndClient(cf, statusError, statusError)
+	if done {
+		return code
 	}
 	seal, err := client.Sys().SealStatusWithContext(ctx)
 	if err != nil {

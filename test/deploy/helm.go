@@ -4,9 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -14,10 +11,10 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/vaultd/vaultd/test/kube"
+	"github.com/vaultd/vaultd/test/toolcache"
 )
 
 // helmModuleDir is the module that pins Helm, relative to the repository root.
@@ -96,124 +93,51 @@ func EnsureHelm(ctx context.Context, logger *slog.Logger) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	cache, err := HelmCacheDir(version)
+	dir, err := HelmCacheDir(version)
 	if err != nil {
 		return "", err
 	}
+	cache := toolcache.Cache{Dir: dir, Prefix: "helm"}
 	goCmd, err := exec.LookPath("go")
 	if err != nil {
 		return "", fmt.Errorf("helm: building it needs the go command: %w", err)
 	}
-	goVersion, err := exec.CommandContext(ctx, goCmd, "env", "GOVERSION").Output()
+	goVersion, err := cache.GoVersion(ctx, goCmd)
 	if err != nil {
-		return "", fmt.Errorf("helm: go env GOVERSION: %w", err)
+		return "", err
 	}
 	moduleDir := filepath.Join(root, helmModuleDir)
 	ldflags, err := helmLdflags(moduleDir, version)
 	if err != nil {
 		return "", err
 	}
-	stamp, err := helmStamp(moduleDir, strings.TrimSpace(string(goVersion)), ldflags)
+	stamp, err := cache.Stamp(moduleDir, []string{"go.mod", "go.sum", "tools.go"},
+		"go "+goVersion, runtime.GOOS+"/"+runtime.GOARCH, "ldflags "+ldflags)
 	if err != nil {
 		return "", err
 	}
-	if err := os.MkdirAll(filepath.Dir(cache), 0o755); err != nil {
-		return "", fmt.Errorf("helm: %w", err)
-	}
-	unlock, err := lockFile(ctx, cache+".lock")
+	unlock, err := cache.Lock(ctx)
 	if err != nil {
 		return "", err
 	}
 	defer unlock()
-	bin := filepath.Join(cache, "helm")
-	if got, err := os.ReadFile(filepath.Join(cache, "stamp")); err == nil && strings.TrimSpace(string(got)) == stamp {
-		if _, err := os.Stat(bin); err == nil {
-			return bin, nil
-		}
+	bin := filepath.Join(dir, "helm")
+	if cache.Current(stamp, bin) {
+		return bin, nil
 	}
-	logger.Info("building helm from the module proxy", "version", version, "dir", cache)
+	logger.Info("building helm from the module proxy", "version", version, "dir", dir)
 	start := time.Now()
-	if err := buildHelm(ctx, goCmd, moduleDir, cache, stamp, ldflags); err != nil {
+	err = cache.Build(stamp, func(tmp string) error {
+		cmd := toolcache.GoCommand(ctx, goCmd, moduleDir, "build", "-trimpath", "-ldflags", ldflags,
+			"-o", filepath.Join(tmp, "helm"), helmPackage)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("helm: go build %s: %w\n%s", helmPackage, err, toolcache.Tail(out, 30))
+		}
+		return nil
+	})
+	if err != nil {
 		return "", err
 	}
 	logger.Info("built helm", "took", time.Since(start).Round(time.Second))
 	return bin, nil
-}
-
-// helmStamp hashes what decides the build's output.
-func helmStamp(moduleDir, goVersion, ldflags string) (string, error) {
-	h := sha256.New()
-	for _, name := range []string{"go.mod", "go.sum", "tools.go"} {
-		data, err := os.ReadFile(filepath.Join(moduleDir, name))
-		if err != nil {
-			return "", fmt.Errorf("helm: %w", err)
-		}
-		fmt.Fprintf(h, "%s %d\n", name, len(data))
-		h.Write(data)
-	}
-	fmt.Fprintf(h, "go %s\n%s/%s\nldflags %s\n", goVersion, runtime.GOOS, runtime.GOARCH, ldflags)
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-// buildHelm compiles into a fresh directory and renames it into place, so
-// a killed build leaves no half-filled cache.
-func buildHelm(ctx context.Context, goCmd, moduleDir, cache, stamp, ldflags string) error {
-	tmp, err := os.MkdirTemp(filepath.Dir(cache), filepath.Base(cache)+".build-")
-	if err != nil {
-		return fmt.Errorf("helm: %w", err)
-	}
-	defer os.RemoveAll(tmp)
-	cmd := exec.CommandContext(ctx, goCmd, "build", "-trimpath", "-ldflags", ldflags,
-		"-o", filepath.Join(tmp, "helm"), helmPackage)
-	cmd.Dir = moduleDir
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=readonly -buildvcs=false", "GOWORK=off")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("helm: go build %s: %w\n%s", helmPackage, err, tail(out, 30))
-	}
-	if err := os.WriteFile(filepath.Join(tmp, "stamp"), []byte(stamp+"\n"), 0o644); err != nil {
-		return fmt.Errorf("helm: %w", err)
-	}
-	if err := os.RemoveAll(cache); err != nil {
-		return fmt.Errorf("helm: %w", err)
-	}
-	if err := os.Rename(tmp, cache); err != nil {
-		return fmt.Errorf("helm: %w", err)
-	}
-	return nil
-}
-
-// tail returns the last n lines of b.
-func tail(b []byte, n int) string {
-	lines := bytes.Split(bytes.TrimSpace(b), []byte("\n"))
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return string(bytes.Join(lines, []byte("\n")))
-}
-
-// lockFile takes an exclusive flock on path for as long as ctx allows.
-func lockFile(ctx context.Context, path string) (func(), error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("helm: %w", err)
-	}
-	for {
-		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
-			return func() {
-				_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-				f.Close()
-			}, nil
-		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) {
-			f.Close()
-			return nil, fmt.Errorf("helm: lock %s: %w", path, err)
-		}
-		select {
-		case <-ctx.Done():
-			f.Close()
-			return nil, fmt.Errorf("helm: waiting for %s: %w", path, ctx.Err())
-		case <-time.After(500 * time.Millisecond):
-		}
-	}
 }

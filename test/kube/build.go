@@ -1,21 +1,17 @@
 package kube
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/vaultd/vaultd/test/toolcache"
 )
 
 // Version is the Kubernetes release the harness builds and runs.
@@ -96,22 +92,6 @@ func CacheDir() (string, error) {
 	return filepath.Join(root, "kube-"+Version), nil
 }
 
-// buildStamp hashes everything that decides what the build produces, so a
-// change to the pinned module or the toolchain triggers a rebuild.
-func buildStamp(moduleDir, goVersion string) (string, error) {
-	h := sha256.New()
-	for _, name := range []string{"go.mod", "go.sum", "tools.go"} {
-		data, err := os.ReadFile(filepath.Join(moduleDir, name))
-		if err != nil {
-			return "", fmt.Errorf("kube harness: %w", err)
-		}
-		fmt.Fprintf(h, "%s %d\n", name, len(data))
-		h.Write(data)
-	}
-	fmt.Fprintf(h, "ldflags %s\ngo %s\n%s/%s\n", ldflags(), goVersion, runtime.GOOS, runtime.GOARCH)
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
 // goTool finds the go command; `go test` puts its own first in PATH.
 func goTool() (string, error) {
 	p, err := exec.LookPath("go")
@@ -119,11 +99,6 @@ func goTool() (string, error) {
 		return "", fmt.Errorf("kube harness: no go command in PATH: %w", err)
 	}
 	return p, nil
-}
-
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
 }
 
 // EnsureBinaries returns the cached binaries, building them first when the
@@ -140,65 +115,54 @@ func EnsureBinaries(ctx context.Context, logger *slog.Logger) (Binaries, error) 
 		return Binaries{}, err
 	}
 	moduleDir := filepath.Join(root, buildModuleDir)
-	cache, err := CacheDir()
+	dir, err := CacheDir()
 	if err != nil {
 		return Binaries{}, err
 	}
+	cache := toolcache.Cache{Dir: dir, Prefix: "kube harness"}
 	goCmd, err := goTool()
 	if err != nil {
 		return Binaries{}, err
 	}
-	goVersion, err := exec.CommandContext(ctx, goCmd, "env", "GOVERSION").Output()
+	goVersion, err := cache.GoVersion(ctx, goCmd)
 	if err != nil {
-		return Binaries{}, fmt.Errorf("kube harness: go env GOVERSION: %w", err)
+		return Binaries{}, err
 	}
-	stamp, err := buildStamp(moduleDir, strings.TrimSpace(string(goVersion)))
+	// The stamp hashes everything that decides what the build produces, so
+	// a change to the pinned module or the toolchain triggers a rebuild.
+	stamp, err := cache.Stamp(moduleDir, []string{"go.mod", "go.sum", "tools.go"},
+		"ldflags "+ldflags(), "go "+goVersion, runtime.GOOS+"/"+runtime.GOARCH)
 	if err != nil {
 		return Binaries{}, err
 	}
 	bins := Binaries{
-		Dir:           cache,
-		Etcd:          filepath.Join(cache, "etcd"),
-		KubeAPIServer: filepath.Join(cache, "kube-apiserver"),
-		Kubectl:       filepath.Join(cache, "kubectl"),
+		Dir:           dir,
+		Etcd:          filepath.Join(dir, "etcd"),
+		KubeAPIServer: filepath.Join(dir, "kube-apiserver"),
+		Kubectl:       filepath.Join(dir, "kubectl"),
 	}
-	if err := os.MkdirAll(filepath.Dir(cache), 0o755); err != nil {
-		return Binaries{}, fmt.Errorf("kube harness: %w", err)
-	}
-	unlock, err := lockFile(ctx, cache+".lock")
+	unlock, err := cache.Lock(ctx)
 	if err != nil {
 		return Binaries{}, err
 	}
 	defer unlock()
 
-	if current(bins, stamp) {
+	if cache.Current(stamp, bins.Etcd, bins.KubeAPIServer, bins.Kubectl) {
 		return bins, nil
 	}
-	logger.Info("building Kubernetes test binaries; this takes several minutes", "version", Version, "dir", cache)
+	logger.Info("building Kubernetes test binaries; this takes several minutes", "version", Version, "dir", dir)
 	start := time.Now()
-	if err := build(ctx, goCmd, moduleDir, cache, stamp); err != nil {
+	err = cache.Build(stamp, func(tmp string) error { return build(ctx, goCmd, moduleDir, tmp) })
+	if err != nil {
 		return Binaries{}, err
 	}
 	logger.Info("built Kubernetes test binaries", "took", time.Since(start).Round(time.Second))
 	return bins, nil
 }
 
-func current(b Binaries, stamp string) bool {
-	got, err := os.ReadFile(filepath.Join(b.Dir, "stamp"))
-	if err != nil || strings.TrimSpace(string(got)) != stamp {
-		return false
-	}
-	return fileExists(b.Etcd) && fileExists(b.KubeAPIServer) && fileExists(b.Kubectl)
-}
-
-// build compiles into a fresh directory beside the cache and renames it into
-// place, so a killed build never leaves a half-filled cache behind.
-func build(ctx context.Context, goCmd, moduleDir, cache, stamp string) error {
-	tmp, err := os.MkdirTemp(filepath.Dir(cache), filepath.Base(cache)+".build-")
-	if err != nil {
-		return fmt.Errorf("kube harness: %w", err)
-	}
-	defer os.RemoveAll(tmp)
+// build compiles the binaries into tmp, logging to build.log there, which
+// stays in the cache directory.
+func build(ctx context.Context, goCmd, moduleDir, tmp string) error {
 	logPath := filepath.Join(tmp, "build.log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
@@ -212,63 +176,16 @@ func build(ctx context.Context, goCmd, moduleDir, cache, stamp string) error {
 		{"build", "-trimpath", "-ldflags", "-s -w", "-o", filepath.Join(tmp, "etcd"), "go.etcd.io/etcd/server/v3"},
 	}
 	for _, args := range steps {
-		cmd := exec.CommandContext(ctx, goCmd, args...)
-		cmd.Dir = moduleDir
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=readonly -buildvcs=false", "GOWORK=off")
+		cmd := toolcache.GoCommand(ctx, goCmd, moduleDir, args...)
 		cmd.Stdout = logFile
 		cmd.Stderr = logFile
 		if err := cmd.Run(); err != nil {
 			tail, _ := os.ReadFile(logPath)
-			return fmt.Errorf("kube harness: go %s: %w\n%s", strings.Join(args[:1], " "), err, lastLines(tail, 30))
+			return fmt.Errorf("kube harness: go %s: %w\n%s", strings.Join(args[:1], " "), err, toolcache.Tail(tail, 30))
 		}
 	}
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return fmt.Errorf("kube harness: %w", err)
 	}
-	if err := os.WriteFile(filepath.Join(tmp, "stamp"), []byte(stamp+"\n"), 0o644); err != nil {
-		return fmt.Errorf("kube harness: %w", err)
-	}
-	if err := os.RemoveAll(cache); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("kube harness: %w", err)
-	}
-	if err := os.Rename(tmp, cache); err != nil {
-		return fmt.Errorf("kube harness: %w", err)
-	}
 	return nil
-}
-
-func lastLines(b []byte, n int) string {
-	lines := bytes.Split(bytes.TrimSpace(b), []byte("\n"))
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return string(bytes.Join(lines, []byte("\n")))
-}
-
-// lockFile takes an exclusive flock on path, waiting for as long as ctx
-// allows; another package's build of the same binaries holds it.
-func lockFile(ctx context.Context, path string) (func(), error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("kube harness: %w", err)
-	}
-	for {
-		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
-			return func() {
-				_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-				f.Close()
-			}, nil
-		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) {
-			f.Close()
-			return nil, fmt.Errorf("kube harness: lock %s: %w", path, err)
-		}
-		select {
-		case <-ctx.Done():
-			f.Close()
-			return nil, fmt.Errorf("kube harness: waiting for %s: %w", path, ctx.Err())
-		case <-time.After(500 * time.Millisecond):
-		}
-	}
 }

@@ -19,6 +19,8 @@ import (
 
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+
+	"github.com/vaultd/vaultd/test/toolcache"
 )
 
 // Issuer is the service-account token issuer the API server is started with.
@@ -259,7 +261,7 @@ func (c *Cluster) LogTail(name string, lines int) string {
 	if err != nil {
 		return err.Error()
 	}
-	return lastLines(data, lines)
+	return toolcache.Tail(data, lines)
 }
 
 func (c *Cluster) exited(name string) error {

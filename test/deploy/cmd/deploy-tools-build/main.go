@@ -4,24 +4,12 @@
 package main
 
 import (
-	"context"
-	"fmt"
-	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/vaultd/vaultd/test/deploy"
+	"github.com/vaultd/vaultd/test/toolcache"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	bin, err := deploy.EnsureHelm(ctx, logger)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	fmt.Println(bin)
+	os.Exit(toolcache.Main(deploy.EnsureHelm))
 }

@@ -6,23 +6,16 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/vaultd/vaultd/test/kube"
+	"github.com/vaultd/vaultd/test/toolcache"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	bins, err := kube.EnsureBinaries(ctx, logger)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	fmt.Println(bins.Dir)
+	os.Exit(toolcache.Main(func(ctx context.Context, logger *slog.Logger) (string, error) {
+		bins, err := kube.EnsureBinaries(ctx, logger)
+		return bins.Dir, err
+	}))
 }
