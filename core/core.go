@@ -49,11 +49,12 @@ func New(ctx context.Context, conf Config) (*Core, error) {
 	if conf.Clock == nil {
 		conf.Clock = time.Now
 	}
-	if conf.DefaultLeaseTTL <= 0 {
-		conf.DefaultLeaseTTL = defaultLeaseTTL
-	}
 	if conf.MaxLeaseTTL <= 0 {
 		conf.MaxLeaseTTL = defaultLeaseTTL
+	}
+	if conf.DefaultLeaseTTL <= 0 {
+		// Unset: Vault's 768h, or the max when that is lower.
+		conf.DefaultLeaseTTL = min(defaultLeaseTTL, conf.MaxLeaseTTL)
 	}
 	if conf.DefaultLeaseTTL > conf.MaxLeaseTTL {
 		return nil, fmt.Errorf("core: default lease TTL %s exceeds max lease TTL %s", conf.DefaultLeaseTTL, conf.MaxLeaseTTL)
@@ -229,8 +230,10 @@ func (c *Core) SealStatus(ctx context.Context) (*SealStatus, error) {
 	st.Initialized = true
 	st.T, st.N = sc.SecretThreshold, sc.SecretShares
 	if st.Sealed {
+		// Vault names the cluster only once it is unsealed.
 		st.Progress = c.progress.Count()
 		st.Nonce = c.progress.Nonce()
+		return st, nil
 	}
 	st.ClusterName, st.ClusterID = sc.ClusterName, sc.ClusterID
 	return st, nil

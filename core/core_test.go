@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/vaultd/vaultd/cubbyhole"
 	"github.com/vaultd/vaultd/logical"
@@ -127,7 +128,7 @@ func TestUnsealProgressAndBadShares(t *testing.T) {
 	res := initCore(t, c, 5, 3)
 
 	st := unsealWith(t, c, res.Shares[0], res.Shares[1])
-	if !st.Sealed || st.Progress != 2 || st.T != 3 || st.N != 5 || st.Nonce == "" {
+	if !st.Sealed || st.Progress != 2 || st.T != 3 || st.N != 5 || st.Nonce == "" || st.ClusterName != "" || st.ClusterID != "" {
 		t.Fatalf("after two shares: %+v", st)
 	}
 	if _, err := c.Unseal(ctx, res.Shares[1]); logical.StatusOf(err) != http.StatusBadRequest {
@@ -154,9 +155,9 @@ func TestUnsealProgressAndBadShares(t *testing.T) {
 	if !st.Sealed || st.Progress != 0 {
 		t.Fatalf("after wrong shares: sealed=%v progress=%d", st.Sealed, st.Progress)
 	}
-	unsealWith(t, c, res.Shares[4], res.Shares[0], res.Shares[3])
-	if c.Sealed() {
-		t.Fatal("the right shares did not unseal after a failed attempt")
+	st = unsealWith(t, c, res.Shares[4], res.Shares[0], res.Shares[3])
+	if c.Sealed() || st.ClusterName == "" || st.ClusterID == "" {
+		t.Fatalf("the right shares did not unseal after a failed attempt: %+v", st)
 	}
 }
 
@@ -196,5 +197,35 @@ func TestSealedCoreRefusesEverything(t *testing.T) {
 	}
 	if !c.Sealed() {
 		t.Fatal("not sealed after Seal")
+	}
+}
+
+func TestLeaseTTLDefaults(t *testing.T) {
+	for _, tc := range []struct {
+		name             string
+		def, max         time.Duration
+		wantDef, wantMax time.Duration
+		wantErr          bool
+	}{
+		{"both unset", 0, 0, 768 * time.Hour, 768 * time.Hour, false},
+		{"only max, lower than 768h", 0, time.Hour, time.Hour, time.Hour, false},
+		{"only default", 2 * time.Hour, 0, 2 * time.Hour, 768 * time.Hour, false},
+		{"default above max", 2 * time.Hour, time.Hour, 0, 0, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := New(context.Background(), Config{Physical: inmem.New(), DefaultLeaseTTL: tc.def, MaxLeaseTTL: tc.max})
+			if tc.wantErr {
+				if err == nil {
+					t.Fatal("want an error")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.conf.DefaultLeaseTTL != tc.wantDef || c.conf.MaxLeaseTTL != tc.wantMax {
+				t.Fatalf("got %s / %s", c.conf.DefaultLeaseTTL, c.conf.MaxLeaseTTL)
+			}
+		})
 	}
 }
