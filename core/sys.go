@@ -37,8 +37,8 @@ func newSysBackend(st *unsealed) *sysBackend {
 	return b
 }
 
-// route builds a sysRoute from an anchored pattern.
-func route1(pattern string, handlers map[logical.Operation]sysHandler) sysRoute {
+// sysPath builds a sysRoute from a pattern, anchored at both ends.
+func sysPath(pattern string, handlers map[logical.Operation]sysHandler) sysRoute {
 	return sysRoute{pattern: regexp.MustCompile("^" + pattern + "$"), handlers: handlers}
 }
 

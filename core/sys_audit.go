@@ -10,12 +10,12 @@ import (
 
 func (b *sysBackend) auditRoutes() []sysRoute {
 	return []sysRoute{
-		route1(`audit/?`, map[logical.Operation]sysHandler{logical.ReadOperation: b.auditList}),
-		route1(`audit/(.+)`, map[logical.Operation]sysHandler{
+		sysPath(`audit/?`, map[logical.Operation]sysHandler{logical.ReadOperation: b.auditList}),
+		sysPath(`audit/(.+)`, map[logical.Operation]sysHandler{
 			logical.UpdateOperation: b.auditEnable,
 			logical.DeleteOperation: b.auditDisable,
 		}),
-		route1(`audit-hash/(.+)`, map[logical.Operation]sysHandler{logical.UpdateOperation: b.auditHash}),
+		sysPath(`audit-hash/(.+)`, map[logical.Operation]sysHandler{logical.UpdateOperation: b.auditHash}),
 	}
 }
 

@@ -13,12 +13,12 @@ func (b *sysBackend) leaseRoutes() []sysRoute {
 		return map[logical.Operation]sysHandler{logical.UpdateOperation: h}
 	}
 	return []sysRoute{
-		route1(`leases/lookup`, upd(b.leaseLookup)),
-		route1(`leases/lookup/(.*)`, map[logical.Operation]sysHandler{logical.ListOperation: b.leaseList}),
-		route1(`(?:leases/)?renew(?:/(.+))?`, upd(b.leaseRenew)),
-		route1(`(?:leases/)?revoke(?:/(.+))?`, upd(b.leaseRevoke)),
-		route1(`(?:leases/)?revoke-prefix/(.+)`, upd(b.leaseRevokePrefix(false))),
-		route1(`(?:leases/)?revoke-force/(.+)`, upd(b.leaseRevokePrefix(true))),
+		sysPath(`leases/lookup`, upd(b.leaseLookup)),
+		sysPath(`leases/lookup/(.*)`, map[logical.Operation]sysHandler{logical.ListOperation: b.leaseList}),
+		sysPath(`(?:leases/)?renew(?:/(.+))?`, upd(b.leaseRenew)),
+		sysPath(`(?:leases/)?revoke(?:/(.+))?`, upd(b.leaseRevoke)),
+		sysPath(`(?:leases/)?revoke-prefix/(.+)`, upd(b.leaseRevokePrefix(false))),
+		sysPath(`(?:leases/)?revoke-force/(.+)`, upd(b.leaseRevokePrefix(true))),
 	}
 }
 

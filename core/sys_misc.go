@@ -10,9 +10,9 @@ import (
 
 func (b *sysBackend) miscRoutes() []sysRoute {
 	return []sysRoute{
-		route1(`rotate`, map[logical.Operation]sysHandler{logical.UpdateOperation: b.rotate}),
-		route1(`key-status`, map[logical.Operation]sysHandler{logical.ReadOperation: b.keyStatus}),
-		route1(`seal`, map[logical.Operation]sysHandler{logical.UpdateOperation: b.seal}),
+		sysPath(`rotate`, map[logical.Operation]sysHandler{logical.UpdateOperation: b.rotate}),
+		sysPath(`key-status`, map[logical.Operation]sysHandler{logical.ReadOperation: b.keyStatus}),
+		sysPath(`seal`, map[logical.Operation]sysHandler{logical.UpdateOperation: b.seal}),
 	}
 }
 

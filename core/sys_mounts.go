@@ -30,16 +30,16 @@ func (b *sysBackend) mountRoutes() []sysRoute {
 		}
 	}
 	return []sysRoute{
-		route1(`mounts/?`, op(table(tableMounts), nil, nil)),
-		route1(`mounts/(.+)/tune`, op(b.tableHandler(tableMounts, b.readTune), b.tableHandler(tableMounts, b.writeTune), nil)),
-		route1(`mounts/(.+)`, op(b.tableHandler(tableMounts, b.readMount), b.tableHandler(tableMounts, b.enable), b.tableHandler(tableMounts, b.disable))),
-		route1(`auth/?`, op(table(tableAuth), nil, nil)),
-		route1(`auth/(.+)/tune`, op(b.tableHandler(tableAuth, b.readTune), b.tableHandler(tableAuth, b.writeTune), nil)),
-		route1(`auth/(.+)`, op(b.tableHandler(tableAuth, b.readMount), b.tableHandler(tableAuth, b.enable), b.tableHandler(tableAuth, b.disable))),
-		route1(`remount`, op(nil, b.remount, nil)),
-		route1(`remount/status/(.+)`, op(b.remountStatus, nil, nil)),
-		route1(`internal/ui/mounts/?`, op(b.uiMounts, nil, nil)),
-		route1(`internal/ui/mounts/(.+)`, op(b.uiMount, nil, nil)),
+		sysPath(`mounts/?`, op(table(tableMounts), nil, nil)),
+		sysPath(`mounts/(.+)/tune`, op(b.tableHandler(tableMounts, b.readTune), b.tableHandler(tableMounts, b.writeTune), nil)),
+		sysPath(`mounts/(.+)`, op(b.tableHandler(tableMounts, b.readMount), b.tableHandler(tableMounts, b.enable), b.tableHandler(tableMounts, b.disable))),
+		sysPath(`auth/?`, op(table(tableAuth), nil, nil)),
+		sysPath(`auth/(.+)/tune`, op(b.tableHandler(tableAuth, b.readTune), b.tableHandler(tableAuth, b.writeTune), nil)),
+		sysPath(`auth/(.+)`, op(b.tableHandler(tableAuth, b.readMount), b.tableHandler(tableAuth, b.enable), b.tableHandler(tableAuth, b.disable))),
+		sysPath(`remount`, op(nil, b.remount, nil)),
+		sysPath(`remount/status/(.+)`, op(b.remountStatus, nil, nil)),
+		sysPath(`internal/ui/mounts/?`, op(b.uiMounts, nil, nil)),
+		sysPath(`internal/ui/mounts/(.+)`, op(b.uiMount, nil, nil)),
 	}
 }
 

@@ -15,23 +15,23 @@ func (b *sysBackend) policyRoutes() []sysRoute {
 	}
 	caps := map[logical.Operation]sysHandler{logical.UpdateOperation: b.capabilities}
 	return []sysRoute{
-		route1(`policy/?`, map[logical.Operation]sysHandler{
+		sysPath(`policy/?`, map[logical.Operation]sysHandler{
 			logical.ReadOperation: b.policyListLegacy, logical.ListOperation: b.policyListLegacy,
 			logical.UpdateOperation: emptyName,
 		}),
-		route1(`policy/(.+)`, map[logical.Operation]sysHandler{
+		sysPath(`policy/(.+)`, map[logical.Operation]sysHandler{
 			logical.ReadOperation: b.policyRead("rules"), logical.UpdateOperation: b.policyWrite("rules"),
 			logical.DeleteOperation: b.policyDelete,
 		}),
-		route1(`policies/acl/?`, map[logical.Operation]sysHandler{
+		sysPath(`policies/acl/?`, map[logical.Operation]sysHandler{
 			logical.ListOperation: b.policyList, logical.UpdateOperation: emptyName,
 		}),
-		route1(`policies/acl/(.+)`, map[logical.Operation]sysHandler{
+		sysPath(`policies/acl/(.+)`, map[logical.Operation]sysHandler{
 			logical.ReadOperation: b.policyRead("policy"), logical.UpdateOperation: b.policyWrite("policy"),
 			logical.DeleteOperation: b.policyDelete,
 		}),
-		route1(`capabilities(-self|-accessor)?`, caps),
-		route1(`internal/ui/resultant-acl`, map[logical.Operation]sysHandler{logical.ReadOperation: b.resultantACL}),
+		sysPath(`capabilities(-self|-accessor)?`, caps),
+		sysPath(`internal/ui/resultant-acl`, map[logical.Operation]sysHandler{logical.ReadOperation: b.resultantACL}),
 	}
 }
 
