@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -198,6 +199,30 @@ func (x *expiration) lookupLease(leaseID string) *leaseRecord {
 	}
 	cp := *rec
 	return &cp
+}
+
+// listLeases names the secret leases directly under prefix, sorted:
+// lease IDs by their remaining part, deeper paths as folders ending in "/".
+func (x *expiration) listLeases(prefix string) []string {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	seen := map[string]bool{}
+	for _, rec := range x.records {
+		rest, ok := strings.CutPrefix(rec.LeaseID, prefix)
+		if rec.Kind != kindSecret || !ok || rest == "" {
+			continue
+		}
+		if i := strings.IndexByte(rest, '/'); i >= 0 {
+			rest = rest[:i+1]
+		}
+		seen[rest] = true
+	}
+	keys := make([]string, 0, len(seen))
+	for k := range seen {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // revokeLease revokes one secret lease: the engine that issued it is asked

@@ -65,31 +65,11 @@ func (b *sysBackend) leaseLookup(_ context.Context, req *logical.Request, m []st
 }
 
 func (b *sysBackend) leaseList(_ context.Context, _ *logical.Request, m []string) (*logical.Response, error) {
-	prefix := m[1]
-	b.st.expiration.mu.Lock()
-	seen := map[string]bool{}
-	for _, rec := range b.st.expiration.records {
-		if rec.Kind != kindSecret || len(rec.LeaseID) <= len(prefix) || rec.LeaseID[:len(prefix)] != prefix {
-			continue
-		}
-		rest := rec.LeaseID[len(prefix):]
-		for i := 0; i < len(rest); i++ {
-			if rest[i] == '/' {
-				rest = rest[:i+1]
-				break
-			}
-		}
-		seen[rest] = true
-	}
-	b.st.expiration.mu.Unlock()
-	if len(seen) == 0 {
+	keys := b.st.expiration.listLeases(m[1])
+	if len(keys) == 0 {
 		return nil, nil
 	}
-	keys := make([]string, 0, len(seen))
-	for k := range seen {
-		keys = append(keys, k)
-	}
-	return &logical.Response{Data: map[string]any{"keys": sortedStrings(keys)}}, nil
+	return &logical.Response{Data: map[string]any{"keys": keys}}, nil
 }
 
 // leaseRenew asks the engine that issued a secret lease to extend it.

@@ -2,7 +2,6 @@ package core
 
 import (
 	"context"
-	"sort"
 	"time"
 
 	"github.com/vaultd/vaultd/logical"
@@ -40,9 +39,4 @@ func (b *sysBackend) keyStatus(ctx context.Context, _ *logical.Request, _ []stri
 // left the pipeline and released the state lock.
 func (b *sysBackend) seal(context.Context, *logical.Request, []string) (*logical.Response, error) {
 	return nil, nil
-}
-
-func sortedStrings(s []string) []string {
-	sort.Strings(s)
-	return s
 }
