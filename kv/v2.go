@@ -110,11 +110,13 @@ func (b *V2) ExistenceCheck(ctx context.Context, req *logical.Request) (bool, bo
 	if err != nil {
 		return false, false, err
 	}
-	meta, err := loadMeta(ctx, s, rest)
+	// Presence of the metadata entry is the answer; decoding it here would
+	// be repeated by the write that follows.
+	entry, err := s.Get(ctx, metaKey(rest))
 	if err != nil {
 		return false, false, fmt.Errorf("kv v2 existence check: %w", err)
 	}
-	return true, meta != nil, nil
+	return true, entry != nil, nil
 }
 
 func isWrite(op logical.Operation) bool {
