@@ -80,6 +80,18 @@ func newLeaseFixture(t *testing.T, phys storage.Backend, clock *testclock.Clock,
 	return &leaseFixture{t: t, c: c, clock: clock, backend: backend}
 }
 
+// startLeaseFixture builds a core on a new in-memory store, initialises
+// and unseals it, and mounts the leasing engine at db/.
+func startLeaseFixture(t *testing.T, phys storage.Backend, clock *testclock.Clock, backend *leasingBackend) (*leaseFixture, *InitResult) {
+	t.Helper()
+	f := newLeaseFixture(t, phys, clock, backend)
+	res := initCore(t, f.c, 1, 1)
+	f.root = res.RootToken
+	unsealWith(t, f.c, res.Shares[0])
+	f.must(logical.UpdateOperation, "sys/mounts/db", map[string]any{"type": "leasing"})
+	return f, res
+}
+
 func (f *leaseFixture) do(op logical.Operation, path string, data map[string]any) (*logical.Response, error) {
 	return f.c.HandleRequest(context.Background(), &logical.Request{Operation: op, Path: path, ClientToken: f.root, Data: data})
 }
@@ -96,12 +108,7 @@ func (f *leaseFixture) must(op logical.Operation, path string, data map[string]a
 func TestSecretLeaseLifecycle(t *testing.T) {
 	clock := testclock.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	backend := &leasingBackend{}
-	phys := inmem.New()
-	f := newLeaseFixture(t, phys, clock, backend)
-	res := initCore(t, f.c, 1, 1)
-	f.root = res.RootToken
-	unsealWith(t, f.c, res.Shares[0])
-	f.must(logical.UpdateOperation, "sys/mounts/db", map[string]any{"type": "leasing"})
+	f, _ := startLeaseFixture(t, inmem.New(), clock, backend)
 
 	first := f.must(logical.ReadOperation, "db/creds", nil)
 	if first.Secret == nil || first.Secret.LeaseID == "" || first.Secret.TTL != time.Hour {
@@ -151,11 +158,7 @@ func TestLeasesExpireAndSurviveRestart(t *testing.T) {
 	clock := testclock.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	backend := &leasingBackend{}
 	phys := inmem.New()
-	f := newLeaseFixture(t, phys, clock, backend)
-	res := initCore(t, f.c, 1, 1)
-	f.root = res.RootToken
-	unsealWith(t, f.c, res.Shares[0])
-	f.must(logical.UpdateOperation, "sys/mounts/db", map[string]any{"type": "leasing"})
+	f, res := startLeaseFixture(t, phys, clock, backend)
 	id := f.must(logical.ReadOperation, "db/creds", nil).Secret.LeaseID
 	if err := f.c.sealNow(context.Background()); err != nil {
 		t.Fatal(err)
@@ -184,10 +187,7 @@ func TestLeasesExpireAndSurviveRestart(t *testing.T) {
 
 func TestLeaseEndpointsBadInput(t *testing.T) {
 	clock := testclock.New(time.Now())
-	f := newLeaseFixture(t, inmem.New(), clock, &leasingBackend{})
-	res := initCore(t, f.c, 1, 1)
-	f.root = res.RootToken
-	unsealWith(t, f.c, res.Shares[0])
+	f, _ := startLeaseFixture(t, inmem.New(), clock, &leasingBackend{})
 	for name, tc := range map[string]struct {
 		path string
 		data map[string]any
