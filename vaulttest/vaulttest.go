@@ -6,6 +6,7 @@ package vaulttest
 
 import (
 	"context"
+	"net/http"
 	"path/filepath"
 	"testing"
 	"time"
@@ -121,15 +122,30 @@ func (s *Server) Unseal(shares ...string) {
 // NewClient returns a client for this server holding token.
 func (s *Server) NewClient(token string) *api.Client {
 	s.t.Helper()
+	return NewClient(s.t, s.Addr, token)
+}
+
+// NewClient returns a client for the vaultd at addr holding token: no
+// retries (a failed request is not acknowledged and must not be re-sent
+// behind the test's back), and a connection pool large enough for 64
+// concurrent callers, closed when the test ends so that a server stopping
+// after it is not kept waiting.
+func NewClient(t testing.TB, addr, token string) *api.Client {
+	t.Helper()
 	cfg := api.DefaultConfig()
-	cfg.Address = s.Addr
+	cfg.Address = addr
 	cfg.MaxRetries = 0
 	cfg.Timeout = 30 * time.Second
+	if tr, ok := cfg.HttpClient.Transport.(*http.Transport); ok {
+		tr.MaxIdleConns = 256
+		tr.MaxIdleConnsPerHost = 256
+	}
 	c, err := api.NewClient(cfg)
 	if err != nil {
-		s.t.Fatalf("vaulttest: client: %v", err)
+		t.Fatalf("vaulttest: client: %v", err)
 	}
 	c.SetToken(token)
+	t.Cleanup(cfg.HttpClient.CloseIdleConnections)
 	return c
 }
 

@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +18,8 @@ import (
 
 	"github.com/hashicorp/vault/api"
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/vaultd/vaultd/vaulttest"
 )
 
 // buildVaultd compiles cmd/vaultd once into a temporary directory.
@@ -163,26 +164,11 @@ func (s *server) stop() {
 	}
 }
 
-// client returns a Vault API client for s holding token, with a connection
-// pool large enough for 64 concurrent writers and no retries (a request
-// that fails is not acknowledged, and must not be silently re-sent).
+// client returns a Vault API client for s holding token (see
+// vaulttest.NewClient: no retries, a pool for 64 writers).
 func (s *server) client(token string) *api.Client {
 	s.t.Helper()
-	cfg := api.DefaultConfig()
-	cfg.Address = s.Addr
-	cfg.MaxRetries = 0
-	cfg.Timeout = 30 * time.Second
-	if tr, ok := cfg.HttpClient.Transport.(*http.Transport); ok {
-		tr.MaxIdleConns = 256
-		tr.MaxIdleConnsPerHost = 256
-	}
-	c, err := api.NewClient(cfg)
-	if err != nil {
-		s.t.Fatalf("client: %v", err)
-	}
-	c.SetToken(token)
-	s.t.Cleanup(cfg.HttpClient.CloseIdleConnections)
-	return c
+	return vaulttest.NewClient(s.t, s.Addr, token)
 }
 
 // unseal gives the share and requires the server to be unsealed.

@@ -10,34 +10,11 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/hashicorp/vault/api"
 
 	"github.com/vaultd/vaultd/vaulttest"
 )
-
-// kvPooledClient is a root client whose connection pool holds enough idle
-// connections for many goroutines, so concurrent tests reuse connections
-// instead of opening (and leaving in TIME_WAIT) one per request.
-func kvPooledClient(t *testing.T, s *vaulttest.Server) *api.Client {
-	t.Helper()
-	cfg := api.DefaultConfig()
-	cfg.Address = s.Addr
-	cfg.MaxRetries = 0
-	cfg.Timeout = 30 * time.Second
-	if tr, ok := cfg.HttpClient.Transport.(*http.Transport); ok {
-		tr.MaxIdleConns = 256
-		tr.MaxIdleConnsPerHost = 256
-	}
-	c, err := api.NewClient(cfg)
-	if err != nil {
-		t.Fatalf("client: %v", err)
-	}
-	c.SetToken(s.RootToken)
-	t.Cleanup(func() { cfg.HttpClient.CloseIdleConnections() })
-	return c
-}
 
 // kvWin is one acknowledged check-and-set write.
 type kvWin struct{ writer, seq int }
@@ -50,7 +27,7 @@ type kvWin struct{ writer, seq int }
 func TestKVCheckAndSetRace(t *testing.T) {
 	const writers, target = 64, 64
 	s := vaulttest.Start(t, vaulttest.Options{})
-	c := kvPooledClient(t, s)
+	c := s.NewClient(s.RootToken)
 	ctx := context.Background()
 	// Keep every version, so each acknowledged write stays readable.
 	must(t, c.KVv2("secret").PutMetadata(ctx, "hot", api.KVMetadataPutInput{MaxVersions: 1000}), "max_versions")
@@ -174,7 +151,7 @@ type kvAck struct {
 func TestKVParallelWritersSurviveRestart(t *testing.T) {
 	const writers, perWriter, keysPerWriter = 64, 12, 4
 	s := vaulttest.Start(t, vaulttest.Options{Dir: t.TempDir()})
-	c := kvPooledClient(t, s)
+	c := s.NewClient(s.RootToken)
 	ctx := context.Background()
 
 	acks := make([][]kvAck, writers)
@@ -204,7 +181,7 @@ func TestKVParallelWritersSurviveRestart(t *testing.T) {
 	c.CloneConfig().HttpClient.CloseIdleConnections()
 	s.Restart()
 	s.Unseal(s.Shares...)
-	c = kvPooledClient(t, s)
+	c = s.NewClient(s.RootToken)
 	for w, list := range acks {
 		if len(list) != perWriter {
 			t.Fatalf("writer %d: %d acknowledged writes, want %d", w, len(list), perWriter)
