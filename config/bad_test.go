@@ -25,11 +25,15 @@ func TestParseBad(t *testing.T) {
 		src  string
 		want string
 	}{
-		{"unknown top-level key", "a.hcl", "ui = true\ncluster_addr = \"https://x:8201\"\n", `a.hcl:2: unknown key "cluster_addr"`},
+		{"unknown top-level key", "a.hcl", "ui = true\nplugin_directory = \"/p\"\n", `a.hcl:2: unknown key "plugin_directory"`},
 		{"unknown listener key", "a.hcl", "listener \"tcp\" {\n  tls_disable = true\n  tls_client_ca_file = \"ca.pem\"\n}\n", `a.hcl:3: listener "tcp": unknown key "tls_client_ca_file"`},
 		{"unknown storage key", "a.hcl", "storage \"bbolt\" {\n  path = \"/d\"\n  node_id = \"n1\"\n}\n", `a.hcl:3: storage "bbolt": unknown key "node_id"`},
 		{"inmem takes no keys", "a.hcl", "storage \"inmem\" {\n  path = \"/d\"\n}\n", `a.hcl:2: storage "inmem": unknown key "path"`},
-		{"unsupported storage", "a.hcl", "\nstorage \"raft\" {\n  path = \"/d\"\n}\n", `a.hcl:2: storage "raft": unsupported storage type (want bbolt, file or inmem)`},
+		{"unsupported storage", "a.hcl", "\nstorage \"consul\" {\n  path = \"/d\"\n}\n", `a.hcl:2: storage "consul": unsupported storage type (want bbolt, file, inmem or raft)`},
+		{"raft without cluster_addr", "a.hcl", "api_addr = \"http://127.0.0.1:8200\"\nlistener \"tcp\" {\n  tls_disable = true\n}\nstorage \"raft\" {\n  path = \"/d\"\n}\n", `a.hcl:5: storage "raft": cluster_addr is required, as in cluster_addr = "https://{{ GetPrivateIP }}:8201"`},
+		{"raft bad multiplier", "a.hcl", "storage \"raft\" {\n  path = \"/d\"\n  performance_multiplier = 11\n}\n", `a.hcl:3: storage "raft": performance_multiplier: want 0 (the default) to 10, got 11`},
+		{"retry_join without a URL", "a.hcl", "storage \"raft\" {\n  path = \"/d\"\n  retry_join {\n    leader_api_addr = \"vaultd-0:8200\"\n  }\n}\n", `a.hcl:3: storage "raft": retry_join: leader_api_addr: want a URL such as https://vaultd-0.vaultd-internal:8200, got "vaultd-0:8200"`},
+		{"cluster_addr without a port", "a.hcl", "cluster_addr = \"https://10.0.0.5\"\n", `a.hcl:1: cluster_addr: want a port, as in https://10.0.0.5:8201, got "https://10.0.0.5"`},
 		{"bbolt without a path", "a.hcl", "storage \"bbolt\" {}\n", `a.hcl:1: storage "bbolt": path is required`},
 		{"storage path not a string", "a.hcl", "storage \"bbolt\" {\n  path = 3\n}\n", `a.hcl:2: storage "bbolt": path: want a string, got 3`},
 		{"two storage blocks", "a.hcl", "storage \"inmem\" {}\nstorage \"bbolt\" {\n  path = \"/d\"\n}\n", `a.hcl:2: storage is declared more than once (first on line 1)`},

@@ -19,6 +19,19 @@ func (p *fileParser) storageBlock(cfg *Config, b block) {
 		s.Type = StorageBbolt
 	case "inmem":
 		s.Type = StorageInmem
+	case StorageRaft:
+		s.Type = StorageRaft
+		before := len(p.errs)
+		p.raftBody(s, b)
+		if len(p.errs) > before {
+			return
+		}
+		if err := s.validate(); err != nil {
+			p.fail(err)
+			return
+		}
+		cfg.Storage = s
+		return
 	default:
 		p.fail(b.at.errorf("%s: %w", b.title(), errStorageType))
 		return

@@ -55,6 +55,9 @@ type Config struct {
 
 	// APIAddr is the address clients are told to use (api_addr), a URL.
 	APIAddr string
+	// ClusterAddr is the URL other members reach this node's cluster port
+	// on (cluster_addr); required with storage "raft".
+	ClusterAddr string
 	// ClusterName names the cluster in seal-status and health.
 	ClusterName string
 	// LogLevel is one of trace, debug, info, warn, error.
@@ -81,8 +84,11 @@ type Storage struct {
 	Type string
 	// DeclaredType is the label as written ("bbolt", "file" or "inmem").
 	DeclaredType string
-	// Path is where the bbolt store lives, as written in the file.
+	// Path is where the bbolt store (or the raft data directory) lives, as
+	// written in the file.
 	Path string
+	// Raft is the raft block's own settings; nil for other types.
+	Raft *Raft
 
 	at position
 }
@@ -176,6 +182,8 @@ func copyScalar(dst, src *Config, key string) {
 	switch key {
 	case "api_addr":
 		dst.APIAddr = src.APIAddr
+	case "cluster_addr":
+		dst.ClusterAddr = src.ClusterAddr
 	case "cluster_name":
 		dst.ClusterName = src.ClusterName
 	case "log_level":
@@ -226,6 +234,7 @@ func (c *Config) Validate() error {
 		paths[a.Path] = a
 	}
 	errs = append(errs, c.validateScalars()...)
+	errs = append(errs, c.validateHA()...)
 	return errors.Join(errs...)
 }
 
@@ -262,6 +271,8 @@ func (s *Storage) validate() error {
 			return s.at.errorf("storage %q: path is required", s.DeclaredType)
 		}
 	case StorageInmem:
+	case StorageRaft:
+		return s.validateRaft()
 	default:
 		return s.at.errorf("storage %q: %v", s.DeclaredType, errStorageType)
 	}

@@ -120,7 +120,7 @@ func (p *fileParser) topItem(cfg *Config, item *ast.ObjectItem) {
 				cfg.Audit = append(cfg.Audit, a)
 			}
 		}
-	case "api_addr", "cluster_name", "log_level", "log_format",
+	case "api_addr", "cluster_addr", "cluster_name", "log_level", "log_format",
 		"default_lease_ttl", "max_lease_ttl", "disable_mlock", "ui":
 		if len(item.Keys) > 1 {
 			p.fail(at.errorf("%s is a setting (%s = …), not a block", key, key))
@@ -163,6 +163,18 @@ func readScalar(cfg *Config, f field) error {
 			return err
 		}
 		cfg.APIAddr = s
+	case "cluster_addr":
+		var s string
+		if s, err = f.str(); err != nil {
+			return err
+		}
+		if s, err = renderTemplate(s); err != nil {
+			return fmt.Errorf("cluster_addr: %w", err)
+		}
+		if err = checkClusterAddr(s); err != nil {
+			return err
+		}
+		cfg.ClusterAddr = s
 	case "cluster_name":
 		cfg.ClusterName, err = f.str()
 	case "log_level":

@@ -18,7 +18,7 @@ import (
 	"github.com/hashicorp/hcl/hcl/token"
 )
 
-var errStorageType = errors.New("unsupported storage type (want bbolt, file or inmem)")
+var errStorageType = errors.New("unsupported storage type (want bbolt, file, inmem or raft)")
 
 // field is one key = value inside a file, with where it was written. Its
 // readers return plain errors naming the key; callers place them with at.
