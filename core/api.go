@@ -7,6 +7,7 @@ import (
 	"github.com/vaultd/vaultd/audit"
 	"github.com/vaultd/vaultd/logical"
 	"github.com/vaultd/vaultd/storage"
+	raftstore "github.com/vaultd/vaultd/storage/raft"
 )
 
 // Config is what New needs to build a Core.
@@ -38,6 +39,17 @@ type Config struct {
 	// Version and BuildDate are reported by seal-status and health.
 	Version   string
 	BuildDate string
+
+	// Raft, when set, makes the core highly available: active while this
+	// node leads the Raft cluster, standby otherwise. Physical is then the
+	// same backend.
+	Raft *raftstore.Backend
+	// Cluster receives the cluster key pair kept in the barrier.
+	Cluster ClusterHooks
+	// APIAddr and ClusterAddr are this node's api_addr and cluster_addr,
+	// told to the other members.
+	APIAddr     string
+	ClusterAddr string
 }
 
 // InitParams are the parameters of PUT sys/init.

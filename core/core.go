@@ -36,6 +36,9 @@ type Core struct {
 
 	// progress collects unseal shares; it has its own lock.
 	progress *seal.Progress
+
+	// ha is set on Raft storage: active/standby (core/ha.go).
+	ha *ha
 }
 
 // New builds a sealed Core over conf.Physical.
@@ -66,6 +69,7 @@ func New(ctx context.Context, conf Config) (*Core, error) {
 		physical: conf.Physical,
 		barrier:  barrier.New(conf.Physical),
 		progress: seal.NewProgress(),
+		ha:       newHA(conf),
 	}
 	return c, nil
 }
@@ -74,6 +78,9 @@ func New(ctx context.Context, conf Config) (*Core, error) {
 func (c *Core) Sealed() bool {
 	c.stateLock.RLock()
 	defer c.stateLock.RUnlock()
+	if c.ha != nil {
+		return !c.ha.open
+	}
 	return c.state == nil
 }
 
@@ -93,6 +100,14 @@ func (c *Core) Initialize(ctx context.Context, p InitParams) (*InitResult, error
 	sc := seal.Config{Type: seal.TypeShamir, SecretShares: p.SecretShares, SecretThreshold: p.SecretThreshold}
 	if err := sc.Validate(); err != nil {
 		return nil, logical.InvalidRequest("%v", err)
+	}
+	if c.ha != nil {
+		if c.JoinPending() {
+			return nil, ErrAlreadyInitialized
+		}
+		if err := c.haBootstrap(ctx); err != nil {
+			return nil, err
+		}
 	}
 
 	c.stateLock.Lock()
@@ -119,6 +134,9 @@ func (c *Core) Initialize(ctx context.Context, p InitParams) (*InitResult, error
 		return nil, fmt.Errorf("unseal new barrier: %w", err)
 	}
 	rootToken, err := c.firstUnseal(ctx, p.RootTokenID)
+	if err == nil && c.ha != nil {
+		err = c.storeClusterTLS(ctx)
+	}
 	c.barrier.Seal()
 	if err != nil {
 		return nil, err
@@ -183,10 +201,15 @@ func (c *Core) unsealWithShares(ctx context.Context, sc *seal.Config, shares [][
 		return logical.InvalidRequest("unable to combine key shares: %v", err)
 	}
 	defer zero(key)
+	if c.ha != nil {
+		if err := c.completeJoin(ctx, key); err != nil {
+			return err
+		}
+	}
 
 	c.stateLock.Lock()
 	defer c.stateLock.Unlock()
-	if c.state != nil {
+	if c.state != nil || (c.ha != nil && c.ha.open) {
 		return nil
 	}
 	if err := c.barrier.Unseal(ctx, key); err != nil {
@@ -194,6 +217,13 @@ func (c *Core) unsealWithShares(ctx context.Context, sc *seal.Config, shares [][
 			return logical.InvalidRequest("the given key shares did not unseal the vault: wrong or mismatched shares; unseal progress was reset")
 		}
 		return fmt.Errorf("unseal barrier: %w", err)
+	}
+	if c.ha != nil {
+		if err := c.haOpen(ctx); err != nil {
+			c.barrier.Seal()
+			return fmt.Errorf("post-unseal setup: %w", err)
+		}
+		return nil
 	}
 	st, err := c.buildUnsealed(ctx)
 	if err != nil {
@@ -251,13 +281,20 @@ func (c *Core) Seal(ctx context.Context, token string) error {
 
 // sealNow tears down the unsealed state and zeroes the keys.
 func (c *Core) sealNow(ctx context.Context) error {
+	if c.ha != nil {
+		c.haStopLoop()
+	}
 	c.stateLock.Lock()
 	defer c.stateLock.Unlock()
-	if c.state == nil {
+	if c.ha != nil && c.ha.open {
+		c.haClose()
+	} else if c.state == nil {
 		return nil
 	}
-	c.state.teardown(ctx)
-	c.state = nil
+	if c.state != nil {
+		c.state.teardown(ctx)
+		c.state = nil
+	}
 	c.barrier.Seal()
 	c.progress.Reset()
 	c.logger.Info("vault sealed")

@@ -22,7 +22,15 @@ func (c *Core) HandleRequest(ctx context.Context, req *logical.Request) (*logica
 	c.stateLock.RLock()
 	defer c.stateLock.RUnlock()
 	if c.state == nil {
+		if c.ha != nil && c.ha.open {
+			return nil, errNotActive
+		}
 		return nil, logical.ErrSealed
+	}
+	if c.ha != nil {
+		if err := c.checkActive(); err != nil {
+			return nil, err
+		}
 	}
 	return c.state.handle(ctx, req)
 }

@@ -28,7 +28,8 @@ func (c *Core) sealConfig(ctx context.Context) (*sealRecord, error) {
 		return nil, fmt.Errorf("read seal configuration: %w", err)
 	}
 	if entry == nil {
-		return nil, nil
+		// A node waiting to join reports the cluster's configuration.
+		return c.offeredSealRecord(), nil
 	}
 	var rec sealRecord
 	if err := json.Unmarshal(entry.Value, &rec); err != nil {

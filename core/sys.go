@@ -34,6 +34,7 @@ func newSysBackend(st *unsealed) *sysBackend {
 	b.routes = append(b.routes, b.leaseRoutes()...)
 	b.routes = append(b.routes, b.auditRoutes()...)
 	b.routes = append(b.routes, b.miscRoutes()...)
+	b.routes = append(b.routes, b.haRoutes()...)
 	return b
 }
 
@@ -49,8 +50,9 @@ func (b *sysBackend) SpecialPaths() logical.SpecialPaths {
 			"auth/*", "remount", "audit", "audit/*", "raw", "raw/*", "rotate", "rotate/*",
 			"config/cors", "config/auditing/*", "revoke-prefix/*", "revoke-force/*",
 			"leases/revoke-prefix/*", "leases/revoke-force/*", "leases/lookup/*", "leases",
-			"seal",
+			"seal", "step-down", "storage/raft/snapshot", "storage/raft/snapshot-force",
 		},
+		Unauthenticated: haUnauthenticated,
 	}
 }
 

@@ -380,3 +380,13 @@ func (b *Backend) Close() error {
 	}
 	return nil
 }
+
+// NodeID is this node's ID.
+func (b *Backend) NodeID() string { return b.conf.NodeID }
+
+// LocalAddr is this node's Raft address (its cluster host:port).
+func (b *Backend) LocalAddr() string { return string(b.conf.Transport.LocalAddr()) }
+
+// HeartbeatTimeout is Raft's heartbeat timeout after the multiplier: a
+// leader verified by a quorum keeps its lease at least this long.
+func (b *Backend) HeartbeatTimeout() time.Duration { return b.raftConfig().HeartbeatTimeout }
