@@ -62,12 +62,15 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 		s.respondHealthError(w, r, err)
 		return
 	}
+	standby := s.ha != nil && s.ha.Standby()
 	code := codes.active
 	switch {
 	case !status.Initialized:
 		code = codes.uninit
 	case status.Sealed:
 		code = codes.sealed
+	case standby && !codes.standbyOK:
+		code = codes.standby
 	}
 	if r.Method == http.MethodHead {
 		w.WriteHeader(code)
@@ -76,6 +79,7 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	body := healthBody{
 		Initialized:                status.Initialized,
 		Sealed:                     status.Sealed,
+		Standby:                    standby,
 		ReplicationPerformanceMode: "disabled",
 		ReplicationDRMode:          "disabled",
 		ServerTimeUTC:              s.clock().UTC().Unix(),

@@ -25,6 +25,9 @@ const (
 	pathSeal       = "sys/seal"
 	pathHealth     = "sys/health"
 	pathLeader     = "sys/leader"
+	pathRaftJoin   = "sys/storage/raft/join"
+	pathSnapshot   = "sys/storage/raft/snapshot"
+	pathSnapForce  = "sys/storage/raft/snapshot-force"
 )
 
 // routes builds the chi router. Middlewares run before routing, in order:
@@ -45,6 +48,9 @@ func (s *Server) routes() http.Handler {
 	r.Handle("/v1/"+pathSeal, http.HandlerFunc(s.handleSeal))
 	r.Handle("/v1/"+pathHealth, http.HandlerFunc(s.handleHealth))
 	r.Handle("/v1/"+pathLeader, http.HandlerFunc(s.handleLeader))
+	r.Handle("/v1/"+pathRaftJoin, http.HandlerFunc(s.handleRaftJoin))
+	r.Handle("/v1/"+pathSnapshot, http.HandlerFunc(s.handleSnapshot))
+	r.Handle("/v1/"+pathSnapForce, http.HandlerFunc(s.handleSnapshot))
 	r.Handle("/v1/*", http.HandlerFunc(s.handleLogical))
 	return r
 }
@@ -53,7 +59,7 @@ func (s *Server) routes() http.Handler {
 // core is sealed.
 func servedWhileSealed(path string) bool {
 	switch path {
-	case pathHealth, pathSealStatus, pathInit, pathUnseal, pathLeader:
+	case pathHealth, pathSealStatus, pathInit, pathUnseal, pathLeader, pathRaftJoin:
 		return true
 	}
 	return false
@@ -167,6 +173,10 @@ func (s *Server) normalize(next http.Handler) http.Handler {
 			}
 			if !servedWhileSealed(clean) && s.core.Sealed() {
 				respondError(w, http.StatusServiceUnavailable, logical.ErrSealed.Error())
+				return
+			}
+			if s.shouldForward(r, clean) {
+				s.forward(w, r)
 				return
 			}
 			rctx.RoutePath = "/v1/" + clean

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httputil"
 	"sync"
 	"time"
 )
@@ -65,6 +66,13 @@ type Config struct {
 	// MaxRequestDuration bounds each request's context: 0 means
 	// DefaultMaxRequestDuration, a negative value means no bound.
 	MaxRequestDuration time.Duration
+
+	// ForwardDial, with a Core on Raft (HACore), makes a standby forward
+	// client requests to the active node over the cluster port.
+	ForwardDial ForwardDialer
+	// RaftJoin serves sys/storage/raft/join (on a node that is not yet a
+	// member, so while sealed); nil answers 404.
+	RaftJoin http.Handler
 }
 
 // Server is vaultd's HTTP server. Build it with New; it is safe for
@@ -80,6 +88,10 @@ type Server struct {
 
 	handler http.Handler
 	srv     *http.Server
+
+	ha       HACore
+	proxy    *httputil.ReverseProxy
+	raftJoin http.Handler
 
 	mu   sync.Mutex
 	addr net.Addr
@@ -121,6 +133,13 @@ func New(conf Config) (*Server, error) {
 		}
 		s.tlsConfig = tlsConf
 	}
+	if ha, ok := conf.Core.(HACore); ok && ha.HAEnabled() {
+		s.ha = ha
+		if conf.ForwardDial != nil {
+			s.proxy = s.newProxy(conf.ForwardDial)
+		}
+	}
+	s.raftJoin = conf.RaftJoin
 	s.handler = s.routes()
 	s.srv = &http.Server{
 		Handler:           s.handler,

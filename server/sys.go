@@ -297,5 +297,8 @@ func (s *Server) handleLeader(w http.ResponseWriter, r *http.Request) {
 		respondError(w, http.StatusMethodNotAllowed, "")
 		return
 	}
+	if s.raftLeader(w, r) {
+		return
+	}
 	writeJSON(w, http.StatusOK, leaderBody{ActiveTime: zeroTime})
 }
