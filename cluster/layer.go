@@ -132,17 +132,21 @@ func (l *Layer) handshake(raw net.Conn) {
 		return
 	}
 	var target *chanListener
+	var conn2 net.Conn = conn
 	switch conn.ConnectionState().NegotiatedProtocol {
 	case protoRaft:
 		target = l.raft
 	case protoForward:
-		target = l.forward
+		// Hidden behind a plain net.Conn: net/http would otherwise look
+		// for an HTTP/2-style handler of the ALPN name and close the
+		// connection; forwarded requests are HTTP/1.1 inside this TLS.
+		target, conn2 = l.forward, plainConn{conn}
 	default:
 		_ = conn.Close()
 		return
 	}
 	select {
-	case target.conns <- conn:
+	case target.conns <- conn2:
 	case <-l.done:
 		_ = conn.Close()
 	}
@@ -213,3 +217,6 @@ func (c *chanListener) Accept() (net.Conn, error) {
 
 func (c *chanListener) Close() error   { return c.l.Close() }
 func (c *chanListener) Addr() net.Addr { return c.addr }
+
+// plainConn hides a *tls.Conn's type from net/http.
+type plainConn struct{ net.Conn }

@@ -201,3 +201,7 @@ func (c *Config) validateHA() []error {
 	}
 	return errs
 }
+
+// CheckRetryJoin validates a join target built outside a file (the body of
+// sys/storage/raft/join).
+func CheckRetryJoin(rj *RetryJoin) error { return rj.validate() }

@@ -37,6 +37,9 @@ type Node struct {
 
 	wg       sync.WaitGroup
 	serveErr chan error
+
+	// raft is the HA half on storage "raft"; nil otherwise.
+	raft *raftNode
 }
 
 // Options tune how a node is built.
@@ -54,11 +57,22 @@ func New(ctx context.Context, conf *config.Config, opts Options) (*Node, error) 
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	phys, storageType, err := openStorage(conf.Storage)
+	var rn *raftNode
+	var phys storage.Backend
+	storageType := config.StorageRaft
+	var err error
+	if conf.Storage != nil && conf.Storage.Type == config.StorageRaft {
+		rn, err = openRaft(conf, logger)
+		if err == nil {
+			phys = rn.backend
+		}
+	} else {
+		phys, storageType, err = openStorage(conf.Storage)
+	}
 	if err != nil {
 		return nil, err
 	}
-	c, err := core.New(ctx, core.Config{
+	cc := core.Config{
 		Physical:           phys,
 		StorageType:        storageType,
 		Logger:             logger.With("component", "core"),
@@ -71,12 +85,17 @@ func New(ctx context.Context, conf *config.Config, opts Options) (*Node, error) 
 		ClusterName:        conf.ClusterName,
 		Version:            Version,
 		BuildDate:          opts.BuildDate,
-	})
+	}
+	if rn != nil {
+		cc.Raft, cc.Cluster = rn.backend, rn.hooks()
+		cc.APIAddr, cc.ClusterAddr = conf.APIAddr, conf.ClusterAddr
+	}
+	c, err := core.New(ctx, cc)
 	if err != nil {
 		_ = phys.Close()
 		return nil, err
 	}
-	n := &Node{Core: c, logger: logger, serveErr: make(chan error, len(conf.Listeners))}
+	n := &Node{Core: c, logger: logger, serveErr: make(chan error, len(conf.Listeners)), raft: rn}
 	if err := n.listen(conf.Listeners); err != nil {
 		_ = n.closeListeners()
 		_ = c.Shutdown(ctx)
@@ -125,6 +144,8 @@ func (n *Node) listen(listeners []*config.Listener) error {
 			TLSKeyFile:     l.TLSKeyFile,
 			TLSMinVersion:  l.TLSMinVersion,
 			MaxRequestSize: l.MaxRequestSize,
+			ForwardDial:    n.forwardDial(),
+			RaftJoin:       n.raftJoinHandler(),
 		})
 		if err != nil {
 			return fmt.Errorf("listener %s: %w", l.Address, err)
@@ -149,6 +170,9 @@ func (n *Node) closeListeners() error {
 
 // Start serves every listener in the background.
 func (n *Node) Start() {
+	if n.raft != nil {
+		n.raft.start(n.Core, n.servers[0].ForwardedHandler())
+	}
 	for i, srv := range n.servers {
 		n.wg.Add(1)
 		go func(srv *server.Server, ln net.Listener) {
@@ -180,6 +204,9 @@ func (n *Node) Shutdown(ctx context.Context) error {
 		errs = append(errs, srv.Shutdown(ctx))
 	}
 	n.wg.Wait()
+	if n.raft != nil {
+		errs = append(errs, n.raft.stop(ctx))
+	}
 	errs = append(errs, n.Core.Shutdown(ctx))
 	return errors.Join(errs...)
 }

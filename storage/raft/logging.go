@@ -26,3 +26,6 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
+
+// LogWriter is the same adapter for the Raft network transport's logs.
+func LogWriter(l *slog.Logger) io.Writer { return hclogOutput(l) }
