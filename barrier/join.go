@@ -78,3 +78,34 @@ func OpenChallenge(unsealKey, rootKeyBlob, challenge []byte) ([]byte, error) {
 	}
 	return plain, nil
 }
+
+// snapshotSumsPath is the AAD of a snapshot's sealed checksums.
+const snapshotSumsPath = "core/raft-snapshot-sums"
+
+// SealSnapshotSums seals a snapshot's checksums under the root key: a
+// restore that can open them knows the snapshot is this cluster's.
+func (b *Barrier) SealSnapshotSums(sums []byte) ([]byte, error) {
+	k := b.keys.Load()
+	if k == nil {
+		return nil, ErrSealed
+	}
+	return sealBlob(k.rootKey, snapshotSumsPath, sums)
+}
+
+// OpenSnapshotSums opens what SealSnapshotSums sealed; a snapshot from
+// another cluster gives ErrDecrypt.
+func (b *Barrier) OpenSnapshotSums(blob []byte) ([]byte, error) {
+	k := b.keys.Load()
+	if k == nil {
+		return nil, ErrSealed
+	}
+	aead, err := newAEAD(k.rootKey)
+	if err != nil {
+		return nil, err
+	}
+	plain, err := openBlob(aead, snapshotSumsPath, blob)
+	if err != nil {
+		return nil, fmt.Errorf("barrier: snapshot checksums: %w", ErrDecrypt)
+	}
+	return plain, nil
+}

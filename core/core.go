@@ -297,6 +297,10 @@ func (c *Core) sealNow(ctx context.Context) error {
 	}
 	c.barrier.Seal()
 	c.progress.Reset()
+	if c.ha != nil && c.ha.raft.IsLeader() {
+		// A sealed node cannot be active: let an unsealed one lead.
+		go func() { _ = c.ha.raft.StepDown() }()
+	}
 	c.logger.Info("vault sealed")
 	return nil
 }

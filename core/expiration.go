@@ -323,6 +323,9 @@ func (x *expiration) reapDue(ctx context.Context) {
 		} else {
 			err = x.revokeLease(ctx, rec.LeaseID, false)
 		}
+		if err == nil {
+			x.logExpired(rec)
+		}
 		if err != nil && ctx.Err() == nil {
 			x.st.c.logger.Warn("revoking expired lease failed; will retry", "kind", rec.Kind, "error", err)
 			x.remember(&leaseRecord{Kind: rec.Kind, LeaseID: rec.LeaseID, Path: rec.Path,

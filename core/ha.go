@@ -235,7 +235,11 @@ func (c *Core) becomeActive(stop chan struct{}) {
 		return
 	}
 	if err := c.barrier.ReloadKeyring(ctx); err != nil {
-		c.logger.Warn("cannot become active: keyring reload failed", "error", err)
+		// The stored keyring is not the one this node's root key opens: a
+		// snapshot from another cluster was restored. Seal, so that the
+		// operator unseals with that cluster's shares.
+		c.logger.Warn("cannot become active: the stored keyring does not open with this node's keys; sealing", "error", err)
+		go func() { _ = c.sealNow(context.Background()) }()
 		return
 	}
 	c.stateLock.Lock()
@@ -339,13 +343,15 @@ func (c *Core) LeaderStatus(ctx context.Context) (*LeaderStatus, error) {
 		out.LeaderAddress, out.LeaderClusterAddress = c.conf.APIAddr, c.conf.ClusterAddr
 		return out, nil
 	}
+	// A record this node cannot read (after a restore of another
+	// cluster's snapshot, before this node is resealed) names no one.
 	e, err := c.barrier.Get(ctx, leaderKey)
 	if err != nil || e == nil {
-		return out, err
+		return out, nil
 	}
 	var rec leaderRecord
 	if err := json.Unmarshal(e.Value, &rec); err != nil {
-		return nil, fmt.Errorf("decode leader record: %w", err)
+		return out, nil
 	}
 	if id, _ := c.ha.raft.Leader(); id != "" && id == rec.NodeID {
 		out.ActiveTime, out.LeaderAddress, out.LeaderClusterAddress = rec.ActiveTime, rec.APIAddr, rec.ClusterAddr

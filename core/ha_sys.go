@@ -3,9 +3,7 @@ package core
 import (
 	"context"
 	"encoding/base64"
-	"io"
 	"net"
-	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -187,32 +185,4 @@ func (b *sysBackend) haStatus(ctx context.Context, _ *logical.Request, _ []strin
 		nodes = append(nodes, n)
 	}
 	return &logical.Response{Data: map[string]any{"nodes": nodes}}, nil
-}
-
-// SaveSnapshot streams a Raft snapshot of the whole store (barrier
-// ciphertext) to w. The caller has authorised the request through the
-// pipeline (GET sys/storage/raft/snapshot).
-func (c *Core) SaveSnapshot(_ context.Context, w io.Writer) error {
-	if c.ha == nil {
-		return errNoRaft
-	}
-	return c.ha.raft.SaveSnapshot(w)
-}
-
-// RestoreSnapshot replaces the cluster's data with a snapshot; the active
-// node then reloads its state from it. force (snapshot-force) is accepted
-// and changes nothing yet: vaultd does not check before restoring that the
-// snapshot was sealed with this cluster's keys. A snapshot from another
-// cluster leaves the nodes unable to become active until unsealed with
-// that cluster's shares.
-func (c *Core) RestoreSnapshot(_ context.Context, r io.Reader, _ bool) error {
-	if c.ha == nil {
-		return errNoRaft
-	}
-	if err := c.ha.raft.RestoreSnapshot(r); err != nil {
-		return logical.CodedErrorf(http.StatusBadRequest, "restore snapshot: %v", err)
-	}
-	// The loop makes this node active again from the restored data.
-	c.becomeStandby("snapshot restored")
-	return nil
 }

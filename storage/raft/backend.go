@@ -390,3 +390,6 @@ func (b *Backend) LocalAddr() string { return string(b.conf.Transport.LocalAddr(
 // HeartbeatTimeout is Raft's heartbeat timeout after the multiplier: a
 // leader verified by a quorum keeps its lease at least this long.
 func (b *Backend) HeartbeatTimeout() time.Duration { return b.raftConfig().HeartbeatTimeout }
+
+// Dir is the node's data directory, where snapshots are spooled.
+func (b *Backend) Dir() string { return b.conf.Path }

@@ -279,3 +279,11 @@ func health(t *testing.T, m *member, query string) int {
 }
 
 func bg() context.Context { return context.Background() }
+
+// wipe deletes the member's data directory (the process must be stopped).
+func (m *member) wipe() {
+	m.t.Helper()
+	if err := os.RemoveAll(filepath.Join(m.dir, "data")); err != nil {
+		m.t.Fatal(err)
+	}
+}
