@@ -192,6 +192,9 @@ func (c *Core) Unseal(ctx context.Context, share []byte) (*SealStatus, error) {
 	if err := c.unsealWithShares(ctx, &sc.Config, shares); err != nil {
 		return nil, err
 	}
+	if c.ha != nil {
+		c.waitSoleActive(ctx)
+	}
 	return c.SealStatus(ctx)
 }
 

@@ -382,3 +382,28 @@ func (c *Core) stepDown() {
 		c.ha.holdMu.Unlock()
 	}
 }
+
+// waitSoleActive makes unseal on a cluster of one return once the node is
+// active, as on a single-node store: it is the only node that can be.
+// Members of larger clusters return at once, as standbys.
+func (c *Core) waitSoleActive(ctx context.Context) {
+	servers, err := c.ha.raft.Configuration()
+	if err != nil || len(servers) != 1 || servers[0].NodeID != c.ha.raft.NodeID() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for {
+		c.stateLock.RLock()
+		active := c.state != nil
+		c.stateLock.RUnlock()
+		if active {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}

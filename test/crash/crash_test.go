@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -57,12 +58,21 @@ type round struct {
 // value, and every version a check-and-set key's metadata names must hold
 // that version's value (no metadata naming a version that is not there).
 // At the end every acknowledged write of every round is read once more.
+//
+// It runs twice: over storage "bbolt", and over storage "raft" as a
+// cluster of one node (a valid production setup: init bootstraps it).
 func TestSIGKILLDuringWrites(t *testing.T) {
 	if testing.Short() {
 		t.Skip("crash test: builds and kills a real server 20 times")
 	}
 	bin := buildVaultd(t)
-	configPath, dataPath := writeConfig(t, t.TempDir())
+	for _, backend := range []string{"bbolt", "raft"} {
+		t.Run(backend, func(t *testing.T) { crashRounds(t, bin, backend) })
+	}
+}
+
+func crashRounds(t *testing.T, bin, backend string) {
+	configPath, dataPath := writeConfig(t, t.TempDir(), backend)
 
 	srv := startServer(t, bin, configPath)
 	c := srv.client("")
@@ -85,6 +95,9 @@ func TestSIGKILLDuringWrites(t *testing.T) {
 	for r := range rounds {
 		res := writeAndKill(t, srv, c, r)
 		checkDataFile(t, dataPath)
+		if backend == "raft" {
+			checkBoltFile(t, filepath.Join(filepath.Dir(dataPath), "raft", "raft.db"))
+		}
 
 		srv = startServer(t, bin, configPath)
 		c = srv.client(root)

@@ -19,6 +19,7 @@ import (
 	"github.com/hashicorp/vault/api"
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/vaultd/vaultd/test/proc"
 	"github.com/vaultd/vaultd/vaulttest"
 )
 
@@ -38,8 +39,11 @@ func buildVaultd(t *testing.T) string {
 }
 
 // writeConfig writes a server config for a bbolt file in dir and a
-// loopback listener on a port the kernel picks.
-func writeConfig(t *testing.T, dir string) (configPath, dataPath string) {
+// loopback listener on a port the kernel picks, or (backend "raft") for a
+// one-node Raft cluster in dir/data with fixed free ports, since api_addr
+// and cluster_addr must name them. dataPath is the bbolt file holding the
+// data either way (for raft, the FSM's file).
+func writeConfig(t *testing.T, dir, backend string) (configPath, dataPath string) {
 	t.Helper()
 	dataPath = filepath.Join(dir, "vaultd.db")
 	configPath = filepath.Join(dir, "vaultd.hcl")
@@ -53,6 +57,25 @@ listener "tcp" {
 disable_mlock = true
 log_level     = "info"
 `, strconv.Quote(dataPath))
+	if backend == "raft" {
+		raftDir := filepath.Join(dir, "data")
+		dataPath = filepath.Join(raftDir, "vaultd.db")
+		addr, clusterAddr := proc.FreeAddr(t), proc.FreeAddr(t)
+		conf = fmt.Sprintf(`storage "raft" {
+  path    = %s
+  node_id = "crash-0"
+  performance_multiplier = 1
+}
+listener "tcp" {
+  address     = %q
+  tls_disable = true
+}
+api_addr      = "http://%s"
+cluster_addr  = "https://%s"
+disable_mlock = true
+log_level     = "info"
+`, strconv.Quote(raftDir), addr, addr, clusterAddr)
+	}
 	if err := os.WriteFile(configPath, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -209,5 +232,26 @@ func checkDataFile(t *testing.T, path string) {
 	})
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)
+	}
+}
+
+// checkBoltFile runs bbolt's consistency check over a stopped server's
+// bbolt file that holds no vaultd bucket (the Raft log).
+func checkBoltFile(t *testing.T, path string) {
+	t.Helper()
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatalf("open %s after the crash: %v", path, err)
+	}
+	defer db.Close()
+	err = db.View(func(tx *bolt.Tx) error {
+		var errs []error
+		for err := range tx.Check() {
+			errs = append(errs, err)
+		}
+		return errors.Join(errs...)
+	})
+	if err != nil {
+		t.Fatalf("%s: bbolt check: %v", path, err)
 	}
 }
