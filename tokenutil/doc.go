@@ -1,10 +1,10 @@
 // Package tokenutil holds the token-property rules that the token store
-// (auth/token) and the auth methods (auth/kubernetes) apply alike: how a
-// list of policy names is cleaned up, and the glob with which roles bind
-// names and policies.
+// (auth/token) and the auth methods apply alike: how a list of policy
+// names is cleaned up, the glob with which roles bind names and policies,
+// and (Params) the common token_* role fields of an auth method: their
+// schema, Vault's upgrade rule for the deprecated names, the limits, how a
+// read reports them and how a login's token takes them.
 //
-// The token_* role fields themselves are read by each package: the token
-// store's roles and the auth methods' roles take different fields, accept
-// different token types and treat the deprecated names differently, as
-// Vault's do.
+// The token store's own roles take different fields and are read by
+// auth/token itself.
 package tokenutil
