@@ -61,7 +61,8 @@ type keyCache struct {
 	keys       []jose.JSONWebKey
 	generation uint64    // counts successful fetches
 	fetchedAt  time.Time // last successful fetch
-	lastTry    time.Time // last fetch attempt, for the rate limit
+	lastTry    time.Time // last fetch attempt of any kind
+	lastForced time.Time // last fetch caused by an unknown key, for the rate limit
 	refreshing bool      // a background refresh is running
 }
 
@@ -331,12 +332,18 @@ func tryKeys(jws *jose.JSONWebSignature, keys []jose.JSONWebKey, alg string) ([]
 
 // refreshUnknown fetches the keys for a token the cache could not verify,
 // unless another login fetched them since gen was read (then the caller
-// just looks again) or the last attempt was under MinRefreshInterval ago.
+// just looks again) or the last such fetch was under MinRefreshInterval
+// ago. Fetches at config time and on schedule do not count against it, so
+// a rotation right after a configuration write is still seen.
 func (b *Backend) refreshUnknown(ctx context.Context, c *keyCache, gen uint64, now time.Time) bool {
 	c.fetchMu.Lock()
 	defer c.fetchMu.Unlock()
 	c.mu.Lock()
-	fresh, tooSoon := c.generation != gen, now.Sub(c.lastTry) < b.opts.MinRefreshInterval
+	fresh := c.generation != gen
+	tooSoon := !c.lastForced.IsZero() && now.Sub(c.lastForced) < b.opts.MinRefreshInterval
+	if !fresh && !tooSoon {
+		c.lastForced = now
+	}
 	c.mu.Unlock()
 	if fresh {
 		return true

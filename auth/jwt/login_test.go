@@ -153,4 +153,3 @@ func hsToken(t *testing.T, secret string, claims map[string]any) string {
 	k := signingKey{kid: "gh-1", alg: jose.HS256, priv: []byte(secret)}
 	return k.sign(t, claims)
 }
-
