@@ -176,7 +176,8 @@ func (c *keyCache) get(ctx context.Context, url string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Accept", "application/json")
+	// The API server answers its JWKS only as application/jwk-set+json.
+	req.Header.Set("Accept", "application/json, application/jwk-set+json")
 	resp, err := c.client.Do(req)
 	if err != nil {
 		return nil, err
