@@ -38,17 +38,23 @@ func ghClaims(ref string) map[string]any {
 // setupGitHubJWT enables the jwt method against the test's JWKS and
 // writes a deploy policy and a role admitting octo-org/octo-repo's main
 // branch by a glob on ref.
-func setupGitHubJWT(t *testing.T, s *vaulttest.Server, jwks *jwksServer) {
+func setupGitHubJWT(t testing.TB, s *vaulttest.Server, jwks *jwksServer) {
 	t.Helper()
+	must := func(err error, what string) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
 	root := s.Client
-	must(t, root.Sys().EnableAuthWithOptions("jwt", &api.EnableAuthOptions{Type: "jwt"}), "auth enable jwt")
+	must(root.Sys().EnableAuthWithOptions("jwt", &api.EnableAuthOptions{Type: "jwt"}), "auth enable jwt")
 	_, err := root.Logical().Write("auth/jwt/config", map[string]any{
 		"jwks_url":     jwks.srv.URL,
 		"jwks_ca_pem":  jwks.caPEM(),
 		"bound_issuer": ghIssuer,
 	})
-	must(t, err, "jwt config")
-	must(t, root.Sys().PutPolicy("deploy", `path "secret/data/deploy/*" { capabilities = ["read"] }`), "policy")
+	must(err, "jwt config")
+	must(root.Sys().PutPolicy("deploy", `path "secret/data/deploy/*" { capabilities = ["read"] }`), "policy")
 	_, err = root.Logical().Write("auth/jwt/role/deploy", map[string]any{
 		"role_type":         "jwt",
 		"user_claim":        "repository",
@@ -59,7 +65,7 @@ func setupGitHubJWT(t *testing.T, s *vaulttest.Server, jwks *jwksServer) {
 		"token_policies":    []string{"deploy"},
 		"token_ttl":         "15m",
 	})
-	must(t, err, "role write")
+	must(err, "role write")
 }
 
 // TestJWTGitHubActionsLogin: a pipeline logs in with its OIDC token through
