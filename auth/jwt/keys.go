@@ -81,7 +81,6 @@ func newKeyCache(src keySource, timeout time.Duration) (*keyCache, error) {
 		return c, nil
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.Proxy = nil
 	if src.caPEM != "" {
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM([]byte(src.caPEM)) {
