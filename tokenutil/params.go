@@ -94,6 +94,9 @@ func (p *Params) parseCurrent(fd *logical.FieldData) error {
 			*d.dst = v.(time.Duration)
 		}
 	}
+	if p.TokenMaxTTL > 0 && p.TokenTTL > p.TokenMaxTTL {
+		return logical.InvalidRequest("'token_ttl' cannot be greater than 'token_max_ttl'")
+	}
 	if v, ok, _ := fd.GetOk("token_no_default_policy"); ok {
 		p.TokenNoDefaultPolicy = v.(bool)
 	}

@@ -6,6 +6,9 @@ import (
 	"testing"
 
 	"github.com/hashicorp/vault/api"
+	authorizationv1 "k8s.io/api/authorization/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/vaultd/vaultd/test/kube"
 	"github.com/vaultd/vaultd/vaulttest"
@@ -16,8 +19,9 @@ import (
 // JWKS readable anonymously through the system:service-account-issuer-
 // discovery binding); vaultd, mounted as type "oidc", finds its keys by
 // discovery and checks TokenRequest tokens itself. The method holds no
-// Kubernetes credential at all, and a login still succeeds after the API
-// server is stopped: no TokenReview (no call of any kind) is made.
+// Kubernetes credential at all, the logging-in service account may not
+// create TokenReviews, and a login still succeeds after the API server is
+// stopped: no TokenReview (no call of any kind) is made per login.
 func TestJWTKubernetesIssuer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs the real kube-apiserver harness")
@@ -63,6 +67,21 @@ func TestJWTKubernetesIssuer(t *testing.T) {
 	must(t, err, "intruder token")
 	apiAudience, err := cluster.CreateToken(ctx, "ci", "builder", nil, 3600)
 	must(t, err, "builder token for the API server's audience")
+
+	// The builder has no rights: were vaultd to ask the API server to
+	// review its token with that token (as the kubernetes method does
+	// without a reviewer JWT), the API server would refuse.
+	cs, err := kubernetes.NewForConfig(cluster.Config(apiAudience))
+	must(t, err, "builder's clientset")
+	review, err := cs.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, &authorizationv1.SelfSubjectAccessReview{
+		Spec: authorizationv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &authorizationv1.ResourceAttributes{
+			Group: "authentication.k8s.io", Resource: "tokenreviews", Verb: "create",
+		}},
+	}, metav1.CreateOptions{})
+	must(t, err, "self access review")
+	if review.Status.Allowed {
+		t.Fatal("the builder may create TokenReviews; the test proves nothing")
+	}
 
 	client := s.NewClient("")
 	login := func(jwt string) (*api.Secret, error) {
