@@ -101,7 +101,7 @@ func (p *Params) parseCurrent(fd *logical.FieldData) error {
 		p.TokenNoDefaultPolicy = v.(bool)
 	}
 	if v, ok, _ := fd.GetOk("token_policies"); ok {
-		p.TokenPolicies = SanitizePolicies(v.([]string), false)
+		p.TokenPolicies = v.([]string)
 	}
 	if v, ok, _ := fd.GetOk("token_num_uses"); ok {
 		p.TokenNumUses = v.(int64)
@@ -197,7 +197,7 @@ func (p *Params) checkLimits(mountMax time.Duration) ([]string, error) {
 		return nil, logical.InvalidRequest("'token_type' cannot be 'batch' or 'default_batch' when set to generate tokens with limited use count")
 	}
 	if mountMax > 0 && p.TokenPeriod > mountMax {
-		return nil, logical.InvalidRequest("'period' of %q is greater than the backend's maximum lease TTL of %q",
+		return nil, logical.InvalidRequest("token period of %q is greater than the backend's maximum lease TTL of %q",
 			p.TokenPeriod.String(), mountMax.String())
 	}
 	if p.TokenMaxTTL > 0 && p.TokenTTL > p.TokenMaxTTL {
@@ -205,7 +205,7 @@ func (p *Params) checkLimits(mountMax time.Duration) ([]string, error) {
 	}
 	var warnings []string
 	if mountMax > 0 && p.TokenMaxTTL > mountMax {
-		warnings = append(warnings, "token max ttl is greater than the system or backend mount's maximum TTL value; issued tokens' max TTL value will be truncated")
+		warnings = append(warnings, "max_ttl is greater than the system or backend mount's maximum TTL value; issued tokens' max TTL value will be truncated")
 	}
 	return warnings, nil
 }

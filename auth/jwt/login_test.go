@@ -132,7 +132,7 @@ func TestLoginRefused(t *testing.T) {
 		{"user claim not a string", key.sign(t, good(map[string]any{"repository": 7})), `claim "repository" could not be converted to string`},
 		{"bound claim missing", key.sign(t, good(map[string]any{"job_workflow_ref": nil})), `claim "job_workflow_ref" is missing`},
 		{"bound claim of another repo", key.sign(t, good(map[string]any{"job_workflow_ref": "evil-org/x/.github/workflows/deploy.yml@refs/heads/main"})), `claim "job_workflow_ref" does not match`},
-		{"mapped claim not a string", key.sign(t, good(map[string]any{"ref": []any{"refs/heads/main"}, "project": map[string]any{"path": 5}})), "error converting claim '/project/path' to string"},
+		{"mapped claim not a string", key.sign(t, good(map[string]any{"project": map[string]any{"path": 5}})), "error converting claim '/project/path' to string"},
 		{"groups not strings", key.sign(t, good(map[string]any{"teams": []any{1}})), "in groups claim could not be parsed as string"},
 	}
 	for _, c := range cases {
