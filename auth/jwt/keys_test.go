@@ -134,8 +134,8 @@ func TestDiscoveryAndStaticKeys(t *testing.T) {
 	if err != nil {
 		t.Fatalf("discovery login: %v", err)
 	}
-	if resp.Auth.InternalData["alias_name"] != "alice" {
-		t.Fatalf("alias %v", resp.Auth.InternalData["alias_name"])
+	if resp.Auth.Alias == nil || resp.Auth.Alias.Name != "alice" {
+		t.Fatalf("alias %+v", resp.Auth.Alias)
 	}
 	_, err = e.login("r", rs.sign(t, e.claims(map[string]any{"sub": "bob", "aud": "vaultd"})))
 	wantStatus(t, err, http.StatusForbidden, "invalid subject (sub) claim")

@@ -17,6 +17,7 @@ import (
 	josejwt "github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/vaultd/vaultd/logical"
+	"github.com/vaultd/vaultd/tokenutil"
 )
 
 var loginSchema = map[string]*logical.FieldSchema{
@@ -63,7 +64,7 @@ func (b *Backend) login(ctx context.Context, req *logical.Request) (*logical.Res
 	if token == "" {
 		return nil, logical.InvalidRequest("missing token")
 	}
-	if !r.AllowsAddr(req.RemoteAddr) {
+	if !tokenutil.AddrInCIDRs(req.RemoteAddr, r.TokenBoundCIDRs) {
 		return nil, logical.ErrPermissionDenied
 	}
 	keys, err := b.keysFor(ctx, conf)
@@ -186,11 +187,11 @@ func checkTimes(c *josejwt.Claims, now time.Time, r *role) error {
 	return nil
 }
 
-// auth builds the token a login asks core to mint. The alias (name: the
-// user_claim; metadata: the mapped claims and the role) travels in
-// InternalData under "alias_name" and "alias_metadata", as the Kubernetes
-// method's alias name does, for the identity store to take; the same
-// metadata is the token's.
+// auth builds the token a login asks core to mint: its alias is named by
+// the user_claim and carries the mapped claims (and the role) as metadata,
+// for the identity store and its policy templates; the token's metadata is
+// the same. The groups, for group aliases once the identity store takes
+// them, are kept in InternalData under "group_aliases".
 func (r *role) auth(roleName string, claims map[string]any) (*logical.Auth, error) {
 	var user any
 	if r.UserClaimJSONPointer {
@@ -214,20 +215,17 @@ func (r *role) auth(roleName string, claims map[string]any) (*logical.Auth, erro
 	if err != nil {
 		return nil, err
 	}
-	internal := map[string]any{
-		"role":           roleName,
-		"alias_name":     name,
-		"alias_metadata": maps.Clone(metadata),
-	}
+	internal := map[string]any{"role": roleName}
 	if len(groups) > 0 {
 		internal["group_aliases"] = groups
 	}
 	a := &logical.Auth{
 		DisplayName:  name,
 		Metadata:     metadata,
+		Alias:        &logical.Alias{Name: name, Metadata: maps.Clone(metadata)},
 		InternalData: internal,
 	}
-	r.Populate(a)
+	r.PopulateTokenAuth(a)
 	return a, nil
 }
 

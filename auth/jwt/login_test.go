@@ -64,10 +64,10 @@ func TestLoginGitHubActions(t *testing.T) {
 		t.Fatalf("main branch refused: %v", err)
 	}
 	a := resp.Auth
-	if a.InternalData["alias_name"] != "octo-org/octo-repo" || a.DisplayName != "octo-org/octo-repo" {
-		t.Fatalf("alias name %v, display %q", a.InternalData["alias_name"], a.DisplayName)
+	if a.Alias == nil || a.Alias.Name != "octo-org/octo-repo" || a.DisplayName != "octo-org/octo-repo" {
+		t.Fatalf("alias %+v, display %q", a.Alias, a.DisplayName)
 	}
-	meta := a.InternalData["alias_metadata"].(map[string]string)
+	meta := a.Alias.Metadata
 	want := map[string]string{"repo": "octo-org/octo-repo", "git_ref": "refs/heads/main", "project_path": "octo-org/octo-repo", "role": "deploy"}
 	for k, v := range want {
 		if meta[k] != v || a.Metadata[k] != v {

@@ -12,7 +12,7 @@ import (
 	"github.com/vaultd/vaultd/tokenutil"
 )
 
-var roleSchema = tokenutil.AddFieldSchema(map[string]*logical.FieldSchema{
+var roleSchema = tokenutil.AddLegacyFields(tokenutil.AddTokenFields(map[string]*logical.FieldSchema{
 	"role_type":               {Type: logical.TypeString},
 	"bound_audiences":         {Type: logical.TypeStringList},
 	"bound_subject":           {Type: logical.TypeString},
@@ -26,7 +26,7 @@ var roleSchema = tokenutil.AddFieldSchema(map[string]*logical.FieldSchema{
 	"oidc_scopes":             {Type: logical.TypeStringList},
 	"verbose_oidc_logging":    {Type: logical.TypeBool},
 	"max_age":                 {Type: logical.TypeDuration},
-})
+}))
 
 // leewayFields take signed seconds, so they are read apart from the schema.
 var leewayFields = []string{"expiration_leeway", "not_before_leeway", "clock_skew_leeway"}
@@ -83,7 +83,8 @@ func (b *Backend) readRole(ctx context.Context, req *logical.Request, name strin
 		"verbose_oidc_logging":    r.VerboseOIDCLogging,
 		"max_age":                 secs(r.MaxAge),
 	}
-	r.AddData(d)
+	r.PopulateTokenData(d)
+	r.PopulateLegacyData(d, &r.TokenParams)
 	return &logical.Response{Data: d}, nil
 }
 
@@ -117,7 +118,13 @@ func (b *Backend) writeRole(ctx context.Context, req *logical.Request, name stri
 	if r.RoleType != roleTypeJWT && r.RoleType != roleTypeOIDC {
 		return nil, logical.InvalidRequest("invalid 'role_type': %s", r.RoleType)
 	}
-	warnings, err := r.Params.Parse(fd, b.system.MaxLeaseTTL())
+	if err := r.ParseTokenFields(fd); err != nil {
+		return nil, err
+	}
+	if err := r.Upgrade(fd, &r.TokenParams); err != nil {
+		return nil, err
+	}
+	warnings, err := r.CheckTokenFields(b.system.MaxLeaseTTL())
 	if err != nil {
 		return nil, err
 	}

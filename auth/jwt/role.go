@@ -51,7 +51,8 @@ type role struct {
 	VerboseOIDCLogging   bool              `json:"verbose_oidc_logging"`
 	MaxAge               time.Duration     `json:"max_age"`
 
-	tokenutil.Params
+	tokenutil.TokenParams
+	tokenutil.LegacyParams
 }
 
 func roleKey(name string) string { return rolePrefix + strings.ToLower(name) }

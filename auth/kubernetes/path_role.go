@@ -6,18 +6,34 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/vaultd/vaultd/logical"
 	"github.com/vaultd/vaultd/tokenutil"
 )
 
-var roleSchema = tokenutil.AddFieldSchema(map[string]*logical.FieldSchema{
+var roleSchema = map[string]*logical.FieldSchema{
 	"bound_service_account_names":              {Type: logical.TypeStringList},
 	"bound_service_account_namespaces":         {Type: logical.TypeStringList},
 	"bound_service_account_namespace_selector": {Type: logical.TypeString},
-	"audience":          {Type: logical.TypeString},
-	"alias_name_source": {Type: logical.TypeString, Default: aliasSourceUID},
-})
+	"audience":                {Type: logical.TypeString},
+	"alias_name_source":       {Type: logical.TypeString, Default: aliasSourceUID},
+	"token_policies":          {Type: logical.TypeStringList},
+	"token_ttl":               {Type: logical.TypeDuration},
+	"token_max_ttl":           {Type: logical.TypeDuration},
+	"token_explicit_max_ttl":  {Type: logical.TypeDuration},
+	"token_period":            {Type: logical.TypeDuration},
+	"token_bound_cidrs":       {Type: logical.TypeStringList},
+	"token_no_default_policy": {Type: logical.TypeBool},
+	"token_num_uses":          {Type: logical.TypeInt},
+	"token_type":              {Type: logical.TypeString},
+	"policies":                {Type: logical.TypeStringList},
+	"ttl":                     {Type: logical.TypeDuration},
+	"max_ttl":                 {Type: logical.TypeDuration},
+	"period":                  {Type: logical.TypeDuration},
+	"num_uses":                {Type: logical.TypeInt},
+	"bound_cidrs":             {Type: logical.TypeStringList},
+}
 
 func (b *Backend) listRoles(ctx context.Context, req *logical.Request) (*logical.Response, error) {
 	keys, err := req.Storage.List(ctx, rolePrefix)
@@ -47,8 +63,8 @@ func (b *Backend) readRole(ctx context.Context, req *logical.Request, name strin
 	return &logical.Response{Data: r.data()}, nil
 }
 
-// data is the role as a read reports it: its bindings, and the token
-// fields as tokenutil reports them.
+// data is the role as a read reports it: every token_* field, and a legacy
+// field only when the role was written with it.
 func (r *role) data() map[string]any {
 	nonNil := func(s []string) []string {
 		if s == nil {
@@ -56,16 +72,47 @@ func (r *role) data() map[string]any {
 		}
 		return s
 	}
+	secs := func(d time.Duration) int64 { return int64(d / time.Second) }
+	tokenType := r.TokenType
+	if tokenType == "" {
+		tokenType = "default"
+	}
 	d := map[string]any{
 		"bound_service_account_names":              nonNil(r.BoundServiceAccountNames),
 		"bound_service_account_namespaces":         nonNil(r.BoundServiceAccountNamespaces),
 		"bound_service_account_namespace_selector": r.BoundServiceAccountNamespaceSelector,
 		"alias_name_source":                        r.AliasNameSource,
+		"token_policies":                           nonNil(r.TokenPolicies),
+		"token_ttl":                                secs(r.TokenTTL),
+		"token_max_ttl":                            secs(r.TokenMaxTTL),
+		"token_explicit_max_ttl":                   secs(r.TokenExplicitMaxTTL),
+		"token_period":                             secs(r.TokenPeriod),
+		"token_bound_cidrs":                        nonNil(r.TokenBoundCIDRs),
+		"token_no_default_policy":                  r.TokenNoDefaultPolicy,
+		"token_num_uses":                           r.TokenNumUses,
+		"token_type":                               tokenType,
 	}
 	if r.Audience != "" {
 		d["audience"] = r.Audience
 	}
-	r.AddData(d)
+	if len(r.Policies) > 0 {
+		d["policies"] = nonNil(r.TokenPolicies)
+	}
+	if len(r.BoundCIDRs) > 0 {
+		d["bound_cidrs"] = nonNil(r.TokenBoundCIDRs)
+	}
+	if r.TTL > 0 {
+		d["ttl"] = secs(r.TTL)
+	}
+	if r.MaxTTL > 0 {
+		d["max_ttl"] = secs(r.MaxTTL)
+	}
+	if r.Period > 0 {
+		d["period"] = secs(r.Period)
+	}
+	if r.NumUses > 0 {
+		d["num_uses"] = r.NumUses
+	}
 	return d
 }
 
@@ -86,7 +133,13 @@ func (b *Backend) writeRole(ctx context.Context, req *logical.Request, name stri
 	if creating {
 		r = &role{}
 	}
-	warnings, err := r.Params.Parse(fd, b.system.MaxLeaseTTL())
+	if err := r.applyTokenFields(fd); err != nil {
+		return nil, err
+	}
+	if err := r.applyLegacyFields(fd); err != nil {
+		return nil, err
+	}
+	warnings, err := r.checkTTLs(b.system.MaxLeaseTTL())
 	if err != nil {
 		return nil, err
 	}
@@ -121,6 +174,144 @@ func (b *Backend) writeRole(ctx context.Context, req *logical.Request, name stri
 	return &logical.Response{Warnings: warnings}, nil
 }
 
+// applyTokenFields reads the token_* fields that the request sets.
+func (r *role) applyTokenFields(fd *logical.FieldData) error {
+	if v, ok, _ := fd.GetOk("token_bound_cidrs"); ok {
+		cidrs, err := canonicalCIDRs(v.([]string))
+		if err != nil {
+			return logical.InvalidRequest("invalid token_bound_cidrs: %v", err)
+		}
+		r.TokenBoundCIDRs = cidrs
+	}
+	durations := map[string]*time.Duration{
+		"token_ttl": &r.TokenTTL, "token_max_ttl": &r.TokenMaxTTL,
+		"token_explicit_max_ttl": &r.TokenExplicitMaxTTL, "token_period": &r.TokenPeriod,
+	}
+	for field, dst := range durations {
+		if v, ok, _ := fd.GetOk(field); ok {
+			*dst = v.(time.Duration)
+		}
+	}
+	if v, ok, _ := fd.GetOk("token_no_default_policy"); ok {
+		r.TokenNoDefaultPolicy = v.(bool)
+	}
+	if v, ok, _ := fd.GetOk("token_policies"); ok {
+		r.TokenPolicies = v.([]string)
+	}
+	if v, ok, _ := fd.GetOk("token_num_uses"); ok {
+		r.TokenNumUses = v.(int64)
+		if r.TokenNumUses < 0 {
+			return logical.InvalidRequest("'token_num_uses' cannot be negative")
+		}
+	}
+	if v, ok, _ := fd.GetOk("token_type"); ok {
+		switch t := strings.TrimSpace(v.(string)); t {
+		case "", "default":
+			r.TokenType = ""
+		case "service", "batch":
+			r.TokenType = t
+		default:
+			return logical.InvalidRequest("invalid 'token_type' value %q", t)
+		}
+	}
+	if r.TokenTTL > 0 && r.TokenMaxTTL > 0 && r.TokenTTL > r.TokenMaxTTL {
+		return logical.InvalidRequest("'token_ttl' cannot be greater than 'token_max_ttl'")
+	}
+	return nil
+}
+
+// applyLegacyFields implements Vault's upgrade rule for each deprecated
+// field: given alone, it sets both itself and its token_* successor; given
+// with its successor, it mirrors the successor; absent while the successor
+// is given, it is cleared.
+func (r *role) applyLegacyFields(fd *logical.FieldData) error {
+	_, newSet, _ := fd.GetOk("token_policies")
+	if v, ok, _ := fd.GetOk("policies"); ok && !newSet {
+		// Vault's treatment of the legacy policies field.
+		r.Policies = tokenutil.SanitizePolicies(v.([]string), false)
+		r.TokenPolicies = slices.Clone(r.Policies)
+	} else if newSet {
+		r.Policies = nil
+		if ok {
+			r.Policies = slices.Clone(r.TokenPolicies)
+		}
+	}
+
+	_, newSet, _ = fd.GetOk("token_bound_cidrs")
+	if v, ok, _ := fd.GetOk("bound_cidrs"); ok && !newSet {
+		cidrs, err := canonicalCIDRs(v.([]string))
+		if err != nil {
+			return logical.InvalidRequest("invalid bound_cidrs: %v", err)
+		}
+		r.BoundCIDRs, r.TokenBoundCIDRs = cidrs, slices.Clone(cidrs)
+	} else if newSet {
+		r.BoundCIDRs = nil
+		if ok {
+			r.BoundCIDRs = slices.Clone(r.TokenBoundCIDRs)
+		}
+	}
+
+	durations := []struct {
+		old, new string
+		oldV     *time.Duration
+		newV     *time.Duration
+	}{
+		{"ttl", "token_ttl", &r.TTL, &r.TokenTTL},
+		{"max_ttl", "token_max_ttl", &r.MaxTTL, &r.TokenMaxTTL},
+		{"period", "token_period", &r.Period, &r.TokenPeriod},
+	}
+	for _, f := range durations {
+		_, newSet, _ := fd.GetOk(f.new)
+		v, oldSet, _ := fd.GetOk(f.old)
+		switch {
+		case oldSet && !newSet:
+			*f.oldV = v.(time.Duration)
+			*f.newV = *f.oldV
+		case newSet && oldSet:
+			*f.oldV = *f.newV
+		case newSet:
+			*f.oldV = 0
+		}
+	}
+
+	_, newSet, _ = fd.GetOk("token_num_uses")
+	v, oldSet, _ := fd.GetOk("num_uses")
+	switch {
+	case oldSet && !newSet:
+		if v.(int64) < 0 {
+			return logical.InvalidRequest("'num_uses' cannot be negative")
+		}
+		r.NumUses, r.TokenNumUses = v.(int64), v.(int64)
+	case newSet && oldSet:
+		r.NumUses = r.TokenNumUses
+	case newSet:
+		r.NumUses = 0
+	}
+	return nil
+}
+
+// checkTTLs applies Vault's limits against the mount's maximum lease TTL.
+func (r *role) checkTTLs(mountMax time.Duration) ([]string, error) {
+	if r.TokenType == "batch" && r.TokenPeriod != 0 {
+		return nil, logical.InvalidRequest("'token_type' cannot be 'batch' or 'default_batch' when set to generate periodic tokens")
+	}
+	if r.TokenType == "batch" && r.TokenNumUses != 0 {
+		return nil, logical.InvalidRequest("'token_type' cannot be 'batch' or 'default_batch' when set to generate tokens with limited use count")
+	}
+	if mountMax > 0 && r.TokenPeriod > mountMax {
+		return nil, logical.InvalidRequest("token period of %q is greater than the backend's maximum lease TTL of %q",
+			r.TokenPeriod.String(), mountMax.String())
+	}
+	if r.TokenMaxTTL > 0 && r.TokenTTL > r.TokenMaxTTL {
+		return nil, logical.InvalidRequest("token ttl should not be greater than token max ttl")
+	}
+	var warnings []string
+	if mountMax > 0 && r.TokenMaxTTL > mountMax {
+		warnings = append(warnings, "max_ttl is greater than the system or backend mount's maximum TTL value; issued tokens' max TTL value will be truncated")
+	}
+	return warnings, nil
+}
+
 // applyBindings reads the service account and namespace bindings and
 // checks that the role binds something.
 func (r *role) applyBindings(fd *logical.FieldData, creating bool) error {
@@ -152,4 +343,20 @@ func (r *role) applyBindings(fd *logical.FieldData, creating bool) error {
 		return logical.InvalidRequest("can not mix %q with values", "*")
 	}
 	return nil
+}
+
+func canonicalCIDRs(in []string) ([]string, error) {
+	out := make([]string, 0, len(in))
+	for _, s := range in {
+		p, err := parseCIDR(s)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an IP address or CIDR block", s)
+		}
+		if p.IsSingleIP() && !strings.Contains(s, "/") {
+			out = append(out, p.Addr().String())
+			continue
+		}
+		out = append(out, p.String())
+	}
+	return out, nil
 }

@@ -7,11 +7,10 @@ import (
 	"time"
 
 	"github.com/vaultd/vaultd/logical"
-	"github.com/vaultd/vaultd/tokenutil"
 )
 
 func issuedAuth(roleName, ns, name string) *logical.Auth {
-	r := &role{Params: tokenutil.Params{TokenTTL: time.Hour}}
+	r := &role{TokenTTL: time.Hour}
 	return r.auth(roleName, &saClaims{Namespace: ns, Name: name, UID: "uid-1"})
 }
 

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/vaultd/vaultd/logical"
 	"github.com/vaultd/vaultd/tokenutil"
@@ -19,8 +21,9 @@ const (
 	aliasSourceName = "serviceaccount_name"
 )
 
-// role binds service accounts to token properties; the common token_*
-// fields (and their legacy names) are tokenutil's.
+// role binds service accounts to token properties. The token_* fields are
+// the current names; the legacy ones (policies, ttl, ...) are kept only so
+// that a read reports them the way the role was written, as Vault does.
 type role struct {
 	BoundServiceAccountNames             []string `json:"bound_service_account_names"`
 	BoundServiceAccountNamespaces        []string `json:"bound_service_account_namespaces"`
@@ -28,7 +31,22 @@ type role struct {
 	Audience                             string   `json:"audience"`
 	AliasNameSource                      string   `json:"alias_name_source"`
 
-	tokenutil.Params
+	TokenPolicies        []string      `json:"token_policies"`
+	TokenTTL             time.Duration `json:"token_ttl"`
+	TokenMaxTTL          time.Duration `json:"token_max_ttl"`
+	TokenExplicitMaxTTL  time.Duration `json:"token_explicit_max_ttl"`
+	TokenPeriod          time.Duration `json:"token_period"`
+	TokenBoundCIDRs      []string      `json:"token_bound_cidrs"`
+	TokenNoDefaultPolicy bool          `json:"token_no_default_policy"`
+	TokenNumUses         int64         `json:"token_num_uses"`
+	TokenType            string        `json:"token_type"`
+
+	Policies   []string      `json:"policies,omitempty"`
+	TTL        time.Duration `json:"ttl,omitempty"`
+	MaxTTL     time.Duration `json:"max_ttl,omitempty"`
+	Period     time.Duration `json:"period,omitempty"`
+	NumUses    int64         `json:"num_uses,omitempty"`
+	BoundCIDRs []string      `json:"bound_cidrs,omitempty"`
 }
 
 func roleKey(name string) string { return rolePrefix + strings.ToLower(name) }
@@ -73,7 +91,42 @@ func matchGlob(pattern, s string) bool { return tokenutil.MatchGlob(pattern, s) 
 
 // allowsAddr reports whether the client address is inside the role's
 // token_bound_cidrs (every address is, when there are none).
-func (r *role) allowsAddr(remote string) bool { return r.AllowsAddr(remote) }
+func (r *role) allowsAddr(remote string) bool {
+	if len(r.TokenBoundCIDRs) == 0 {
+		return true
+	}
+	addr, err := netip.ParseAddr(remote)
+	if err != nil {
+		ap, perr := netip.ParseAddrPort(remote)
+		if perr != nil {
+			return false
+		}
+		addr = ap.Addr()
+	}
+	addr = addr.Unmap()
+	for _, c := range r.TokenBoundCIDRs {
+		if p, err := parseCIDR(c); err == nil && p.Contains(addr) {
+			return true
+		}
+	}
+	return false
+}
+
+// parseCIDR reads a CIDR block or a single address.
+func parseCIDR(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return netip.Prefix{}, err
+		}
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
 
 // tokenType maps the role's token_type onto what core mints.
 func (r *role) tokenType() logical.TokenType {

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/vaultd/vaultd/logical"
-	"github.com/vaultd/vaultd/tokenutil"
 )
 
 func TestMatchGlob(t *testing.T) {
@@ -69,7 +68,7 @@ func TestRoleBindings(t *testing.T) {
 }
 
 func TestRoleAllowsAddr(t *testing.T) {
-	r := &role{Params: tokenutil.Params{TokenBoundCIDRs: []string{"10.0.0.0/8", "192.168.1.5", "fd00::/8"}}}
+	r := &role{TokenBoundCIDRs: []string{"10.0.0.0/8", "192.168.1.5", "fd00::/8"}}
 	tests := map[string]bool{
 		"10.1.2.3":        true,
 		"192.168.1.5":     true,
