@@ -208,3 +208,44 @@ template {
 		t.Fatal("the agent logged its token")
 	}
 }
+
+// TestAgentLeaseDrivenRefresh: a KV version 1 secret with its own ttl is
+// answered with that lease duration; the agent reads it again on the
+// lease (at about 90% of it), not on static_secret_render_interval,
+// which is an hour here.
+func TestAgentLeaseDrivenRefresh(t *testing.T) {
+	s := vaulttest.Start(t, vaulttest.Options{})
+	must(t, s.Client.Sys().Mount("kv1", &api.MountInput{Type: "kv", Options: map[string]string{"version": "1"}}), "mount kv1")
+	write := func(v string) {
+		_, err := s.Client.Logical().Write("kv1/app", map[string]any{"password": v, "ttl": "3s"})
+		must(t, err, "write kv1")
+	}
+	write("one")
+	sec, err := s.Client.Logical().Read("kv1/app")
+	must(t, err, "read kv1")
+	if sec.LeaseDuration != 3 {
+		t.Fatalf("kv1 lease_duration %d, want 3", sec.LeaseDuration)
+	}
+	must(t, s.Client.Sys().PutPolicy("kv1-read", `path "kv1/*" { capabilities = ["read"] }`), "policy")
+	tok, err := s.Client.Auth().Token().Create(&api.TokenCreateRequest{Policies: []string{"kv1-read"}, TTL: "1h"})
+	must(t, err, "token")
+	p := &pod{dir: t.TempDir()}
+	tokenFile := filepath.Join(p.dir, "token")
+	must(t, os.WriteFile(tokenFile, []byte(tok.Auth.ClientToken), 0o600), "token file")
+	cfg := p.writeConfig(t, "agent.hcl", `vault { address = "`+s.Addr+`" }
+auto_auth {
+  method "token_file" {
+    config = { token_file_path = "`+tokenFile+`" }
+  }
+}
+template_config { static_secret_render_interval = "1h" }
+template {
+  destination = "`+p.dest()+`"
+  contents    = "{{ with secret \"kv1/app\" }}{{ .Data.password }}{{ end }}"
+}
+`)
+	startAgent(t, nil, "-config="+cfg)
+	eventually(t, time.Minute, "first render", fileHolds(p.dest(), "one"))
+	write("two")
+	eventually(t, time.Minute, "re-read on the secret's lease", fileHolds(p.dest(), "two"))
+}

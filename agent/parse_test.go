@@ -126,11 +126,13 @@ const injectorJSON = `{"auto_auth":{"method":{"type":"kubernetes","mount_path":"
 
 func TestParseInjectorJSON(t *testing.T) {
 	for name, parse := range map[string]func() (*Config, error){
-		"file":          func() (*Config, error) { return Parse("agent.json", []byte(injectorJSON)) },
-		"env base64":    func() (*Config, error) { return ParseEnv(base64.StdEncoding.EncodeToString([]byte(injectorJSON))) },
-		"env plain":     func() (*Config, error) { return ParseEnv(injectorJSON) },
-		"env raw b64":   func() (*Config, error) { return ParseEnv(base64.RawStdEncoding.EncodeToString([]byte(injectorJSON))) },
-		"env padded ws": func() (*Config, error) { return ParseEnv("\n" + base64.StdEncoding.EncodeToString([]byte(injectorJSON)) + "\n") },
+		"file":        func() (*Config, error) { return Parse("agent.json", []byte(injectorJSON)) },
+		"env base64":  func() (*Config, error) { return ParseEnv(base64.StdEncoding.EncodeToString([]byte(injectorJSON))) },
+		"env plain":   func() (*Config, error) { return ParseEnv(injectorJSON) },
+		"env raw b64": func() (*Config, error) { return ParseEnv(base64.RawStdEncoding.EncodeToString([]byte(injectorJSON))) },
+		"env padded ws": func() (*Config, error) {
+			return ParseEnv("\n" + base64.StdEncoding.EncodeToString([]byte(injectorJSON)) + "\n")
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			c, err := parse()
