@@ -70,19 +70,27 @@ type vaultdChild struct {
 	proc   *proc.Proc
 	root   string
 	key    string
+	caFile string // set when the listener serves TLS
 }
 
-func startVaultdChild(t *testing.T) *vaultdChild {
+// startVaultdChild starts, initialises and unseals a vaultd; with a
+// certificate and key it serves TLS, caFile being what verifies it.
+func startVaultdChild(t *testing.T, tlsFiles ...string) *vaultdChild {
 	t.Helper()
 	dir := t.TempDir()
 	v := &vaultdChild{t: t, addr: proc.FreeAddr(t), config: filepath.Join(dir, "server.hcl")}
+	tlsLines := "  tls_disable = true"
+	if len(tlsFiles) == 2 {
+		v.caFile = tlsFiles[0]
+		tlsLines = fmt.Sprintf("  tls_cert_file = %q\n  tls_key_file  = %q", tlsFiles[0], tlsFiles[1])
+	}
 	text := fmt.Sprintf(`storage "bbolt" { path = %q }
 listener "tcp" {
   address     = %q
-  tls_disable = true
+%s
 }
 disable_mlock = true
-`, filepath.Join(dir, "data"), v.addr)
+`, filepath.Join(dir, "data"), v.addr, tlsLines)
 	must(t, os.WriteFile(v.config, []byte(text), 0o600), "server config")
 	v.start()
 	c := v.client()
@@ -95,16 +103,39 @@ disable_mlock = true
 	return v
 }
 
-func (v *vaultdChild) url() string { return "http://" + v.addr }
+func (v *vaultdChild) url() string {
+	if v.caFile != "" {
+		return "https://" + v.addr
+	}
+	return "http://" + v.addr
+}
 
 func (v *vaultdChild) client() *api.Client {
-	return vaulttest.NewClient(v.t, v.url(), v.root)
+	v.t.Helper()
+	if v.caFile == "" {
+		return vaulttest.NewClient(v.t, v.url(), v.root)
+	}
+	cfg := api.DefaultConfig()
+	cfg.Address, cfg.MaxRetries = v.url(), 0
+	must(v.t, cfg.ConfigureTLS(&api.TLSConfig{CACert: v.caFile}), "client TLS")
+	c, err := api.NewClient(cfg)
+	must(v.t, err, "client")
+	c.SetToken(v.root)
+	return c
 }
 
 func (v *vaultdChild) start() {
 	v.t.Helper()
 	v.proc = proc.Start(v.t, vaultd.Path(v.t), proc.Options{}, "server", "-config="+v.config)
-	proc.WaitHealthy(v.t, v.url(), 30*time.Second)
+	if v.caFile == "" {
+		proc.WaitHealthy(v.t, v.url(), 30*time.Second)
+		return
+	}
+	c := v.client()
+	eventually(v.t, 30*time.Second, "vaultd answers over TLS", func() bool {
+		_, err := c.Sys().SealStatus()
+		return err == nil
+	})
 }
 
 func (v *vaultdChild) unseal() {
