@@ -59,18 +59,19 @@ func New(ctx context.Context, conf *config.Config, opts Options) (*Node, error) 
 		return nil, err
 	}
 	c, err := core.New(ctx, core.Config{
-		Physical:           phys,
-		StorageType:        storageType,
-		Logger:             logger.With("component", "core"),
-		Engines:            registry.Engines(),
-		AuthMethods:        registry.AuthMethods(),
-		AuditDevices:       registry.AuditDevices(),
-		ConfigAuditDevices: auditDevices(conf.Audit),
-		DefaultLeaseTTL:    conf.DefaultLeaseTTL,
-		MaxLeaseTTL:        conf.MaxLeaseTTL,
-		ClusterName:        conf.ClusterName,
-		Version:            Version,
-		BuildDate:          opts.BuildDate,
+		Physical:               phys,
+		StorageType:            storageType,
+		Logger:                 logger.With("component", "core"),
+		Engines:                registry.Engines(),
+		AuthMethods:            registry.AuthMethods(),
+		AuditDevices:           registry.AuditDevices(),
+		ConfigAuditDevices:     auditDevices(conf.Audit),
+		AllowAuditLogPrefixing: conf.AllowAuditLogPrefixing,
+		DefaultLeaseTTL:        conf.DefaultLeaseTTL,
+		MaxLeaseTTL:            conf.MaxLeaseTTL,
+		ClusterName:            conf.ClusterName,
+		Version:                Version,
+		BuildDate:              opts.BuildDate,
 	})
 	if err != nil {
 		_ = phys.Close()

@@ -90,6 +90,11 @@ func parseSettings(opts map[string]string) (settings, error) {
 		if m > 0o777 {
 			return s, logical.InvalidRequest("unable to parse %q: %q is not a permission mode between 0000 and 0777", OptionMode, raw)
 		}
+		if m&0o111 != 0 {
+			// An audit file is data; an executable one is a way to plant
+			// a program (CVE-2025-6000).
+			return s, logical.InvalidRequest("file mode may not be executable: %q", raw)
+		}
 		s.mode = os.FileMode(m)
 	}
 	return s, nil
@@ -159,6 +164,10 @@ func (d *Device) open() (*os.File, error) {
 	if perm == 0 {
 		perm = DefaultMode
 	}
+	existed, err := exists(d.path)
+	if err != nil {
+		return nil, err
+	}
 	f, err := os.OpenFile(d.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, perm)
 	if err != nil {
 		return nil, err
@@ -168,15 +177,32 @@ func (d *Device) open() (*os.File, error) {
 		_ = f.Close()
 		return nil, err
 	}
-	// Set the mode of an existing regular file too, as Vault does; leave
-	// devices (/dev/null, /dev/full) and mode 0000 alone.
-	if d.mode != 0 && st.Mode().IsRegular() && st.Mode().Perm() != d.mode {
-		if err := f.Chmod(d.mode); err != nil {
-			_ = f.Close()
-			return nil, fmt.Errorf("set mode %#o: %w", d.mode, err)
+	// A new file gets exactly the configured mode (whatever the umask
+	// took away). An existing regular file is tightened to it but never
+	// loosened: a bit the file lacks is not added, so enabling a device
+	// cannot make an existing file readable, writable or executable by
+	// more users. Devices (/dev/null, /dev/full) and mode 0000 are left
+	// alone.
+	if d.mode != 0 && st.Mode().IsRegular() {
+		want := d.mode
+		if existed {
+			want = restrictedMode(st.Mode().Perm(), d.mode)
+		}
+		if want != st.Mode().Perm() {
+			if err := f.Chmod(want); err != nil {
+				_ = f.Close()
+				return nil, fmt.Errorf("set mode %#o: %w", want, err)
+			}
 		}
 	}
 	return f, nil
+}
+
+// restrictedMode is the mode an existing file with permissions current
+// gets for a device configured with mode: only the bits both allow, and
+// never an execute bit.
+func restrictedMode(current, mode os.FileMode) os.FileMode {
+	return current & mode &^ 0o111
 }
 
 func exists(path string) (bool, error) {
