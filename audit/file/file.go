@@ -53,6 +53,9 @@ type Device struct {
 	mu     sync.Mutex
 	f      *os.File // nil until (re)opened
 	closed bool
+	// torn is set when a failed write left part of an entry at the end of
+	// the file that could not be removed.
+	torn bool
 }
 
 // settings are the file-specific options, parsed before anything touches
@@ -295,11 +298,18 @@ func (d *Device) write(line []byte) error {
 		}
 		d.f = f
 	}
+	if d.torn {
+		// An earlier entry was cut short and could not be removed: end
+		// its line, so this entry starts a line of its own.
+		line = append([]byte{'\n'}, line...)
+	}
 	n, err := d.f.Write(line)
 	if err == nil {
+		d.torn = false
 		return nil
 	}
 	if n > 0 {
+		d.dropPartial(n)
 		return fmt.Errorf("write audit file %q: %w", d.path, err)
 	}
 	_ = d.f.Close()
@@ -309,10 +319,32 @@ func (d *Device) write(line []byte) error {
 		return fmt.Errorf("write audit file %q: %w (reopen: %w)", d.path, err, rerr)
 	}
 	d.f = f
-	if _, err := d.f.Write(line); err != nil {
+	if n, err := d.f.Write(line); err != nil {
+		if n > 0 {
+			d.dropPartial(n)
+		}
 		return fmt.Errorf("write audit file %q: %w", d.path, err)
 	}
+	d.torn = false
 	return nil
+}
+
+// dropPartial removes the n bytes of an entry that a failed write left at
+// the end of the file, so that the file ends at a line boundary again and
+// a one-entry-per-line reader never sees a truncated entry glued to the
+// next one. When the file cannot be cut back, the next entry starts with
+// a newline instead, leaving the broken entry alone on its line. The lock
+// is held; the device is the file's only writer (two devices may not share
+// a file).
+func (d *Device) dropPartial(n int) {
+	st, err := d.f.Stat()
+	if err == nil {
+		err = d.f.Truncate(st.Size() - int64(n))
+	}
+	if err != nil {
+		d.torn = true
+		d.logger.Error("a partial audit entry could not be removed; the next entry starts on a new line", "error", err)
+	}
 }
 
 func writeAll(w io.Writer, b []byte) error {
@@ -344,6 +376,7 @@ func (d *Device) Reopen() error {
 		return fmt.Errorf("reopen audit file %q: %w", d.path, err)
 	}
 	d.f = f
+	d.torn = false // a new file (after rotation) has no broken line to end
 	if cerr != nil {
 		d.logger.Warn("closing the old audit file failed", "error", cerr)
 	}
