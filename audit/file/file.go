@@ -376,7 +376,6 @@ func (d *Device) Reopen() error {
 		return fmt.Errorf("reopen audit file %q: %w", d.path, err)
 	}
 	d.f = f
-	d.torn = false // a new file (after rotation) has no broken line to end
 	if cerr != nil {
 		d.logger.Warn("closing the old audit file failed", "error", cerr)
 	}
