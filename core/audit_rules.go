@@ -1,7 +1,7 @@
 package core
 
 import (
-	"fmt"
+	"net/http"
 	"path/filepath"
 	"strings"
 
@@ -65,7 +65,14 @@ func auditDestination(dc audit.DeviceConfig) (string, bool) {
 // server config; a violation fails the unseal, naming the device.
 func (c *Core) checkConfigAuditDevice(dc audit.DeviceConfig, table []*auditEntry) error {
 	if err := c.checkAuditDevice(dc, table); err != nil {
-		return fmt.Errorf("audit device %q in the server configuration: %w", dc.Path, err)
+		return configAuditError("audit device %q in the server configuration: %v", dc.Path, err)
 	}
 	return nil
+}
+
+// configAuditError is a server-config mistake found at unseal: a 500 (the
+// client did nothing wrong) whose message the operator is shown, since it
+// names only device paths and the rule broken.
+func configAuditError(format string, args ...any) error {
+	return logical.CodedErrorf(http.StatusInternalServerError, format, args...)
 }

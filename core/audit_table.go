@@ -76,9 +76,9 @@ func (st *unsealed) readAuditTable(ctx context.Context) ([]*auditEntry, error) {
 				continue
 			}
 			if e.FromConfig {
-				return nil, fmt.Errorf("audit devices %q and %q in the server configuration overlap", e.Path, dc.Path)
+				return nil, configAuditError("audit devices %q and %q in the server configuration overlap", e.Path, dc.Path)
 			}
-			return nil, fmt.Errorf("audit device %q in the server configuration overlaps %q, enabled through the API; disable that device first", dc.Path, e.Path)
+			return nil, configAuditError("audit device %q in the server configuration overlaps %q, enabled through the API; disable that device first", dc.Path, e.Path)
 		}
 		if err := st.c.checkConfigAuditDevice(dc, table); err != nil {
 			return nil, err

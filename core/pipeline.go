@@ -103,9 +103,17 @@ func (st *unsealed) refuse(ctx context.Context, cl *call, reason error) (*logica
 	return nil, reason
 }
 
-// validateRequestPath refuses paths with empty, "." or ".." segments (a
-// trailing slash is allowed: it asks for a listing).
+// maxRequestPathLength bounds a request path. Engines store entries under
+// keys made from the path, and the storage engine limits keys (bbolt to
+// 32 KiB): a longer path is refused as bad input before it reaches one.
+const maxRequestPathLength = 8 << 10
+
+// validateRequestPath refuses over-long paths and paths with empty, "."
+// or ".." segments (a trailing slash is allowed: it asks for a listing).
 func validateRequestPath(p string) error {
+	if len(p) > maxRequestPathLength {
+		return logical.InvalidRequest("path is too long: %d bytes, at most %d are allowed", len(p), maxRequestPathLength)
+	}
 	trimmed := strings.TrimSuffix(p, "/")
 	if trimmed == "" {
 		return logical.CodedErrorf(http.StatusNotFound, "no handler for route %q", p)
