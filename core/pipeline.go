@@ -50,7 +50,7 @@ func (st *unsealed) handle(ctx context.Context, req *logical.Request) (*logical.
 	}
 	rt, rel := st.router.match(req.Path)
 	if rt == nil {
-		return nil, logical.CodedErrorf(http.StatusNotFound, "no handler for route %q. route entry not found.", req.Path)
+		return nil, st.unrouted(ctx, req)
 	}
 	req.MountType, req.MountAccessor, req.MountPoint = rt.entry.Type, rt.entry.Accessor, rt.entry.routePath()
 	cl := &call{req: req, rt: rt, unauth: rt.unauth.match(rel) || anonymousUIListing(rt, rel, req)}
