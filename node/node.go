@@ -161,6 +161,17 @@ func (n *Node) Start() {
 	}
 }
 
+// ReloadTLS reloads every TLS listener's certificate from its files
+// (SIGHUP). A listener whose new files fail to load keeps serving its old
+// certificate; the errors are returned, joined.
+func (n *Node) ReloadTLS() error {
+	var errs []error
+	for _, srv := range n.servers {
+		errs = append(errs, srv.ReloadTLS())
+	}
+	return errors.Join(errs...)
+}
+
 // Err delivers the first listener that fails while serving.
 func (n *Node) Err() <-chan error { return n.serveErr }
 
