@@ -3,7 +3,6 @@ package e2e
 import (
 	"bytes"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,15 +22,12 @@ func TestAuditHashesNumbersAndBools(t *testing.T) {
 
 	const body = `{"data":{"pin":987654321,"acct":4111111111111111,"big":123456789012345678901234567890,` +
 		`"admin":true,"nested":{"codes":[271828,{"deep":314159}]}}}`
-	req := s.Client.NewRequest(http.MethodPut, "/v1/secret/data/card")
-	req.BodyBytes = []byte(body)
-	resp, err := s.Client.RawRequest(req)
+	resp, err := s.Client.Logical().WriteRaw("secret/data/card", []byte(body))
 	must(t, err, "write the secret")
 	resp.Body.Close()
 
-	// Read back through the raw API: the numbers come back digit for digit.
-	readReq := s.Client.NewRequest(http.MethodGet, "/v1/secret/data/card")
-	resp, err = s.Client.RawRequest(readReq)
+	// Read back the raw body: the numbers come back digit for digit.
+	resp, err = s.Client.Logical().ReadRaw("secret/data/card")
 	must(t, err, "read the secret")
 	raw, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
