@@ -24,7 +24,7 @@ var errAuditPrefixing = logical.InvalidRequest("audit log prefixing is not allow
 // config sets allow_audit_log_prefixing, and no file shared with another
 // device. The file device refuses executable modes itself.
 func (c *Core) checkAuditDevice(dc audit.DeviceConfig, table []*auditEntry) error {
-	if strings.TrimSpace(dc.Options["prefix"]) != "" && !c.conf.AllowAuditLogPrefixing {
+	if dc.Options["prefix"] != "" && !c.conf.AllowAuditLogPrefixing {
 		return errAuditPrefixing
 	}
 	dest, ok := auditDestination(dc)
