@@ -270,15 +270,24 @@ func checkFileAuditOptions(opts map[string]string) error {
 	return errors.Join(errs...)
 }
 
-// auditFile returns the file an audit device writes to, cleaned and made
-// absolute; false for stdout and discard.
+// auditFile returns the file an audit device writes to, cleaned, made
+// absolute and with links resolved; false for stdout and discard.
 func auditFile(opts map[string]string) (string, bool) {
 	p := strings.TrimSpace(opts["file_path"])
 	if p == "" || strings.EqualFold(p, "stdout") || strings.EqualFold(p, "discard") {
 		return "", false
 	}
-	if abs, err := filepath.Abs(p); err == nil {
-		return abs, true
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return filepath.Clean(p), true
 	}
-	return filepath.Clean(p), true
+	// Follow links, so that a link cannot point a second device at a file
+	// already in use.
+	if r, err := filepath.EvalSymlinks(abs); err == nil {
+		return r, true
+	}
+	if dir, err := filepath.EvalSymlinks(filepath.Dir(abs)); err == nil {
+		return filepath.Join(dir, filepath.Base(abs)), true
+	}
+	return abs, true
 }

@@ -39,8 +39,9 @@ func (c *Core) checkAuditDevice(dc audit.DeviceConfig, table []*auditEntry) erro
 	return nil
 }
 
-// auditDestination returns the file a file device writes to, cleaned and
-// made absolute, so that two spellings of one file compare equal; false
+// auditDestination returns the file a file device writes to, cleaned,
+// made absolute and with symbolic links resolved, so that two spellings of
+// one file compare equal; false
 // for other device types and for stdout and discard.
 func auditDestination(dc audit.DeviceConfig) (string, bool) {
 	if dc.Type != "file" {
@@ -58,7 +59,20 @@ func auditDestination(dc audit.DeviceConfig) (string, bool) {
 	if err != nil {
 		return filepath.Clean(p), true
 	}
-	return abs, true
+	return resolveLinks(abs), true
+}
+
+// resolveLinks follows symbolic links in path (in the file itself, or in
+// its directory when the file does not exist yet), so that a link cannot
+// be used to point a second device at a file already in use.
+func resolveLinks(path string) string {
+	if r, err := filepath.EvalSymlinks(path); err == nil {
+		return r
+	}
+	if dir, err := filepath.EvalSymlinks(filepath.Dir(path)); err == nil {
+		return filepath.Join(dir, filepath.Base(path))
+	}
+	return path
 }
 
 // checkConfigAuditDevice is checkAuditDevice for a device declared in the

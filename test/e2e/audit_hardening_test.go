@@ -27,6 +27,10 @@ func TestAuditFileDeviceCannotPlantPrograms(t *testing.T) {
 		return map[string]any{"type": "file", "options": opts}
 	}
 	target := filepath.Join(logs, "cron.d", "x")
+	link := filepath.Join(t.TempDir(), "link.log")
+	must(t, os.Symlink(used, link), "symlink")
+	linkedDir := filepath.Join(t.TempDir(), "logs")
+	must(t, os.Symlink(logs, linkedDir), "symlink dir")
 	tests := []struct {
 		name    string
 		body    map[string]any
@@ -39,6 +43,8 @@ func TestAuditFileDeviceCannotPlantPrograms(t *testing.T) {
 		{"prefix with shell commands", file(map[string]any{"file_path": target, "prefix": "* * * * * root sh -c 'id'\n"}), "audit log prefixing is not allowed"},
 		{"file of another device", file(map[string]any{"file_path": used}), "already used by the audit device"},
 		{"file of another device, other spelling", file(map[string]any{"file_path": filepath.Join(logs, "sub", "..", "used.log")}), "already used by the audit device"},
+		{"file of another device, through a link", file(map[string]any{"file_path": link}), "already used by the audit device"},
+		{"file of another device, through a linked directory", file(map[string]any{"file_path": filepath.Join(linkedDir, "used.log")}), "already used by the audit device"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
