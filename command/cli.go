@@ -169,7 +169,7 @@ func Run(ctx context.Context, args []string, s Streams) int {
 		if after, ok := strings.CutPrefix(c.name, group+" "); ok {
 			first, _, sub := strings.Cut(after, " ")
 			if sub {
-				members[first] = groupSynopsis(group+" "+first)
+				members[first] = groupSynopsis(group + " " + first)
 			} else {
 				members[first] = c.synopsis
 			}
