@@ -109,14 +109,18 @@ func runWrite(b *base, args []string) int {
 // something to show, otherwise the success line (and any warnings).
 func (b *base) writeResult(s *api.Secret, success string) int {
 	p := b.out()
+	if b.field != "" {
+		return p.secret(s)
+	}
 	if s == nil || (len(s.Data) == 0 && s.Auth == nil && s.WrapInfo == nil) {
-		if p.format != "table" && s != nil {
+		if p.format != "table" {
+			// As the vault CLI: JSON and YAML show the response, if any.
+			if s == nil {
+				return exitOK
+			}
 			return p.secret(s)
 		}
 		p.warnings(s)
-		if b.field != "" {
-			return p.secret(s)
-		}
 		return p.success("%s", success)
 	}
 	return p.secret(s)
