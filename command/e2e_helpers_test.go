@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/vault/api"
+
 	"github.com/vaultd/vaultd/test/proc"
 	"github.com/vaultd/vaultd/vaulttest"
 )
@@ -146,4 +148,14 @@ func golden(t *testing.T, name, got string) {
 	if got != string(want) {
 		t.Errorf("%s differs from the golden file; got:\n%s\n--- want:\n%s", file, got, want)
 	}
+}
+
+// defaultToken creates a token with the default policy alone.
+func defaultToken(t *testing.T, s *vaulttest.Server) string {
+	t.Helper()
+	sec, err := s.Client.Auth().Token().Create(&api.TokenCreateRequest{Policies: []string{"default"}, TTL: "1h"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sec.Auth.ClientToken
 }
