@@ -128,3 +128,22 @@ func anyStrings(v any) []string {
 	}
 	return out
 }
+
+// TestBothNames: the binary does the same whether it runs as vault or as
+// vaultd.
+func TestBothNames(t *testing.T) {
+	s := vaulttest.Start(t, vaulttest.Options{})
+	c := newCLI(t, s)
+	c.must("", "kv", "put", "secret/names", "k=v")
+	vaultd := vaultdBin.Path(t)
+	for _, args := range [][]string{
+		{"status"}, {"kv", "get", "secret/names"}, {"kv", "get", "-format=json", "-field=k", "secret/names"},
+		{"policy", "list"}, {"frobnicate"}, {"kv", "get"}, {"version"},
+	} {
+		asVault := c.run("", args...)
+		asVaultd := c.exec("", vaultd, args...)
+		if normalise(asVault.stdout) != normalise(asVaultd.stdout) || asVault.stderr != asVaultd.stderr || asVault.code != asVaultd.code {
+			t.Errorf("%v: as vault %+v, as vaultd %+v", args, asVault, asVaultd)
+		}
+	}
+}
