@@ -123,7 +123,7 @@ func runAuthList(b *base, args []string) int {
 		if a.Local {
 			repl = "local"
 		}
-		rows = append(rows, []string{p, a.Type, a.Accessor, a.Config.PluginName,
+		rows = append(rows, []string{p, a.Type, a.Accessor, a.Type,
 			detailedTTL(a.Type, a.Config.DefaultLeaseTTL), detailedTTL(a.Type, a.Config.MaxLeaseTTL),
 			repl, fmt.Sprint(a.SealWrap), fmt.Sprint(a.Options), a.Description})
 	}

@@ -91,8 +91,8 @@ func (b *base) parse(args []string) (pos []string, code int, ok bool) {
 		pos = append(pos, rest[0])
 		args = rest[1:]
 	}
-	if _, err := b.outputFormat(); err != nil {
-		b.errorf("%s", err)
+	if f, ok := b.outputFormat(); !ok {
+		b.errorf("Invalid output format: %s", f)
 		return nil, exitLocal, false
 	}
 	return pos, exitOK, true
@@ -130,8 +130,9 @@ func (b *base) remote(doing string, err error) int {
 	return exitRemote
 }
 
-// outputFormat is -format, else VAULT_FORMAT, else table.
-func (b *base) outputFormat() (string, error) {
+// outputFormat is -format, else VAULT_FORMAT, else table; ok is false
+// (and the format the one given) when it is none the commands know.
+func (b *base) outputFormat() (string, bool) {
 	f := b.format
 	if f == "" {
 		f = os.Getenv("VAULT_FORMAT")
@@ -139,13 +140,13 @@ func (b *base) outputFormat() (string, error) {
 	f = strings.ToLower(strings.TrimSpace(f))
 	switch f {
 	case "":
-		return "table", nil
+		return "table", true
 	case "table", "json", "yaml":
-		return f, nil
+		return f, true
 	case "yml":
-		return "yaml", nil
+		return "yaml", true
 	}
-	return "", fmt.Errorf("Invalid output format: %s", f)
+	return f, false
 }
 
 // out is the printer for this command's output.

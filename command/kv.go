@@ -402,7 +402,7 @@ func runKVEnableVersioning(b *base, args []string) int {
 		return exitRemote
 	}
 	mount := strings.Trim(pos[0], "/") + "/"
-	err := client.Sys().TuneMountWithContext(b.ctx, mount, api.MountConfigInput{Options: map[string]string{"version": "2"}})
+	_, err := client.Logical().WriteWithContext(b.ctx, "sys/mounts/"+mount+"tune", map[string]any{"options": map[string]string{"version": "2"}})
 	if err != nil {
 		return b.remote("Error tuning secrets engine "+mount, err)
 	}

@@ -2,7 +2,6 @@ package command
 
 import (
 	"fmt"
-	"io"
 	"net/http"
 	"path"
 	"strconv"
@@ -36,8 +35,7 @@ func (b *base) kvResolve(client *api.Client, arg, mountFlag string) (kvTarget, e
 	if mountFlag != "" {
 		probe = strings.Trim(mountFlag, "/")
 	}
-	r := client.NewRequest(http.MethodGet, "/v1/sys/internal/ui/mounts/"+probe)
-	resp, err := client.RawRequestWithContext(b.ctx, r)
+	resp, err := client.Logical().ReadRawWithContext(b.ctx, "sys/internal/ui/mounts/"+probe)
 	if resp != nil {
 		defer resp.Body.Close()
 	}
@@ -73,30 +71,11 @@ func (b *base) kvResolve(client *api.Client, arg, mountFlag string) (kvTarget, e
 // kvRead reads a KV path: a 404 with data (a deleted version's metadata)
 // or warnings is an answer, a bare 404 is nil.
 func (b *base) kvRead(client *api.Client, p string, params map[string]string) (*api.Secret, error) {
-	r := client.NewRequest(http.MethodGet, "/v1/"+p)
+	values := map[string][]string{}
 	for k, v := range params {
-		r.Params.Set(k, v)
+		values[k] = []string{v}
 	}
-	resp, err := client.RawRequestWithContext(b.ctx, r)
-	if resp != nil {
-		defer resp.Body.Close()
-	}
-	if resp != nil && resp.StatusCode == http.StatusNotFound {
-		s, perr := api.ParseSecret(resp.Body)
-		switch {
-		case perr == io.EOF:
-			return nil, nil
-		case perr != nil:
-			return nil, err
-		case s != nil && (len(s.Warnings) > 0 || len(s.Data) > 0):
-			return s, nil
-		}
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return api.ParseSecret(resp.Body)
+	return client.Logical().ParseRawResponseAndCloseBody(client.Logical().ReadRawWithDataWithContext(b.ctx, p, values))
 }
 
 // kvWriteOutput prints what kv put, patch and rollback answered on a

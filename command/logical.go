@@ -206,11 +206,3 @@ func toString(v any) string {
 	}
 	return strings.TrimSpace(jsonString(v))
 }
-
-// statusOf is the HTTP status of an API error, 0 for any other error.
-func statusOf(err error) int {
-	if re, ok := err.(*api.ResponseError); ok {
-		return re.StatusCode
-	}
-	return 0
-}
