@@ -137,7 +137,7 @@ func runList(b *base, args []string) int {
 	if !ok {
 		return exitRemote
 	}
-	path := strings.Trim(pos[0], "/")
+	path := strings.Trim(pos[0], "/") + "/"
 	s, err := client.Logical().ListWithContext(b.ctx, path)
 	if err != nil {
 		return b.remote("Error listing "+path, err)
