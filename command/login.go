@@ -119,9 +119,13 @@ func (b *base) tokenLogin(client *api.Client, pos []string) (*api.Secret, int, b
 	token := ""
 	if len(pos) == 1 && pos[0] != "-" {
 		token = strings.TrimSpace(pos[0])
-		if strings.Contains(token, "=") {
-			b.errorf("Token login takes a token, not K=V pairs; did you mean -method=...?")
-			return nil, exitLocal, false
+		// As with the vault CLI, token=TOKEN is the same as TOKEN.
+		if k, v, ok := strings.Cut(token, "="); ok {
+			if k != "token" {
+				b.errorf("Token login takes a token or token=TOKEN, not %q; for another method use -method", k)
+				return nil, exitLocal, false
+			}
+			token = strings.TrimSpace(v)
 		}
 	}
 	if token == "" {

@@ -53,6 +53,10 @@ func TestLoginTokenHelper(t *testing.T) {
 		t.Fatalf("token helper holds %q", got)
 	}
 	c.must("", "kv", "put", "secret/app", "k=v")
+	c.must("", "login", "-no-print", "token="+s.RootToken)
+	if r := c.run("", "login", "role=x"); r.code != 1 || !strings.Contains(r.stderr, "-method") {
+		t.Errorf("K=V pairs without -method: exit %d %s", r.code, r.stderr)
+	}
 	if got := c.must("", "print", "token"); got != s.RootToken {
 		t.Errorf("print token = %q", got)
 	}
