@@ -48,6 +48,8 @@ func TestBadInput(t *testing.T) {
 		{name: "permission denied", token: reader, args: []string{"write", "secret/data/x", "k=v"}, code: 2, stderr: []string{
 			"Error writing data to secret/data/x: Error making API request.\n\nURL: PUT " + s.Addr + "/v1/secret/data/x\nCode: 403. Errors:\n\n* permission denied\n"}},
 		{name: "permission denied kv", token: reader, args: []string{"kv", "put", "secret/x", "k=v"}, code: 2, stderr: []string{"Code: 403. Errors:", "* preflight capability check returned 403"}},
+		{name: "wrapping refused", args: []string{"kv", "get", "-wrap-ttl=1m", "secret/x"}, code: 2, stderr: []string{
+			"Error reading secret/data/x: Error making API request.", "* response wrapping is not supported by vaultd"}},
 		{name: "bad token", token: "hvs.nosuchtoken", args: []string{"read", "secret/data/x"}, code: 2, stderr: []string{"Code: 403", "* permission denied"}},
 	}
 	for _, tc := range tests {

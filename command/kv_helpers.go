@@ -35,6 +35,10 @@ func (b *base) kvResolve(client *api.Client, arg, mountFlag string) (kvTarget, e
 	if mountFlag != "" {
 		probe = strings.Trim(mountFlag, "/")
 	}
+	// The probe is never wrapped, whatever -wrap-ttl says.
+	wrap := client.CurrentWrappingLookupFunc()
+	client.SetWrappingLookupFunc(nil)
+	defer client.SetWrappingLookupFunc(wrap)
 	resp, err := client.Logical().ReadRawWithContext(b.ctx, "sys/internal/ui/mounts/"+probe)
 	if resp != nil {
 		defer resp.Body.Close()
