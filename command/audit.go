@@ -98,7 +98,7 @@ func runAuditList(b *base, args []string) int {
 	}
 	p := b.out()
 	if p.format == "table" && len(audits) == 0 {
-		fmt.Fprintln(p.w, "No audit devices are enabled.")
+		p.linef("No audit devices are enabled.")
 		return exitRemote
 	}
 	paths := make([]string, 0, len(audits))

@@ -141,11 +141,7 @@ func (p *printer) rawField(v any, present bool) int {
 		}
 		s = strings.TrimSpace(string(b))
 	}
-	fmt.Fprint(p.w, s)
-	if isTerminal(p.w) {
-		fmt.Fprintln(p.w)
-	}
-	return exitOK
+	return p.raw(s)
 }
 
 func isTerminal(w io.Writer) bool {
@@ -210,26 +206,52 @@ func (p *printer) table(rows [][]string) {
 	for i, h := range rows[0] {
 		under[i] = strings.Repeat("-", len(h))
 	}
-	all := append([][]string{rows[0], under}, rows[1:]...)
+	p.aligned(append([][]string{rows[0], under}, rows[1:]...))
+}
+
+// aligned prints rows in columns four spaces apart, with no header.
+func (p *printer) aligned(rows [][]string) {
 	width := map[int]int{}
-	for _, r := range all {
+	for _, r := range rows {
 		for i, c := range r {
 			width[i] = max(width[i], utf8.RuneCountInString(cell(c)))
 		}
 	}
-	for _, r := range all {
+	for _, r := range rows {
 		var b strings.Builder
 		for i, c := range r {
 			c = cell(c)
-			if i == len(r)-1 {
-				b.WriteString(c)
-				break
-			}
 			b.WriteString(c)
-			b.WriteString(strings.Repeat(" ", width[i]-utf8.RuneCountInString(c)+4))
+			if i < len(r)-1 {
+				b.WriteString(strings.Repeat(" ", width[i]-utf8.RuneCountInString(c)+4))
+			}
 		}
 		fmt.Fprintln(p.w, b.String())
 	}
+}
+
+// linef prints one line of prose.
+func (p *printer) linef(format string, args ...any) {
+	fmt.Fprintf(p.w, format+"\n", args...)
+}
+
+// paragraph prints text wrapped at lineWidth, then a blank line.
+func (p *printer) paragraph(text string) {
+	fmt.Fprintf(p.w, "%s\n\n", wrapText(text, lineWidth))
+}
+
+// warn prints a wrapped warning paragraph on stderr.
+func (p *printer) warn(text string) {
+	fmt.Fprintf(p.errw, "%s\n\n", wrapText(text, lineWidth))
+}
+
+// raw prints s with nothing around it; a newline only on a terminal.
+func (p *printer) raw(s string) int {
+	fmt.Fprint(p.w, s)
+	if isTerminal(p.w) {
+		fmt.Fprintln(p.w)
+	}
+	return exitOK
 }
 
 func cell(c string) string {

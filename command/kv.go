@@ -143,7 +143,7 @@ func runKVGet(b *base, args []string) int {
 	if md, ok := s.Data["metadata"].(map[string]any); ok {
 		p.header("Metadata", md)
 		p.data(md)
-		fmt.Fprintln(p.w)
+		p.linef("")
 	}
 	if data, ok := s.Data["data"].(map[string]any); ok {
 		p.header("Data", data)

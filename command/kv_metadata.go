@@ -81,7 +81,7 @@ func runKVMetadataGet(b *base, args []string) int {
 	sort.Ints(keys)
 	for _, n := range keys {
 		v, _ := versions[strconv.Itoa(n)].(map[string]any)
-		fmt.Fprintln(p.w)
+		p.linef("")
 		p.header(fmt.Sprintf("Version %d", n), v)
 		p.data(v)
 	}

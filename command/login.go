@@ -80,12 +80,11 @@ func runLogin(b *base, args []string) int {
 			return exitLocal
 		}
 	}
-	if os.Getenv(api.EnvVaultToken) != "" && !*tokenOnly {
-		fmt.Fprintln(b.streams.Stderr, wrapText("WARNING! The VAULT_TOKEN environment variable is set! The value of this variable "+
-			"will take precedence; if this is unwanted please unset VAULT_TOKEN or update its value accordingly.", lineWidth))
-		fmt.Fprintln(b.streams.Stderr)
-	}
 	p := b.out()
+	if os.Getenv(api.EnvVaultToken) != "" && !*tokenOnly {
+		p.warn("WARNING! The VAULT_TOKEN environment variable is set! The value of this variable " +
+			"will take precedence; if this is unwanted please unset VAULT_TOKEN or update its value accordingly.")
+	}
 	switch {
 	case *tokenOnly:
 		b.field = "token"
@@ -103,7 +102,7 @@ func runLogin(b *base, args []string) int {
 		msg = "Success! You are now authenticated. The token information displayed below " +
 			"is not stored in the token helper. Set VAULT_TOKEN to it to use it in later commands."
 	}
-	fmt.Fprintf(p.w, "%s\n\n", wrapText(msg, lineWidth))
+	p.paragraph(msg)
 	return p.secret(s)
 }
 
@@ -222,9 +221,5 @@ func runPrintToken(b *base, args []string) int {
 	if !ok {
 		return exitLocal
 	}
-	fmt.Fprint(b.streams.Stdout, client.Token())
-	if isTerminal(b.streams.Stdout) {
-		fmt.Fprintln(b.streams.Stdout)
-	}
-	return exitOK
+	return b.out().raw(client.Token())
 }

@@ -75,9 +75,9 @@ func runOperatorInit(b *base, args []string) int {
 		case p.format != "table":
 			p.encode(map[string]bool{"initialized": inited})
 		case inited:
-			fmt.Fprintln(p.w, "Vault is initialized")
+			p.linef("Vault is initialized")
 		default:
-			fmt.Fprintln(p.w, "Vault is not initialized")
+			p.linef("Vault is not initialized")
 		}
 		if !inited {
 			return exitRemote
@@ -135,11 +135,11 @@ func printInit(p *printer, req *api.InitRequest, resp *api.InitResponse) {
 		keys = resp.KeysB64
 	}
 	for i, k := range keys {
-		fmt.Fprintf(p.w, "Unseal Key %d: %s\n", i+1, k)
+		p.linef("Unseal Key %d: %s", i+1, k)
 	}
-	fmt.Fprintf(p.w, "\nInitial Root Token: %s\n", resp.RootToken)
+	p.linef("\nInitial Root Token: %s", resp.RootToken)
 	if len(keys) == 0 {
-		fmt.Fprintln(p.w, "\nSuccess! Vault is initialized")
+		p.linef("\nSuccess! Vault is initialized")
 		return
 	}
 	paragraphs := []string{
@@ -153,7 +153,7 @@ func printInit(p *printer, req *api.InitRequest, resp *api.InitResponse) {
 			req.SecretShares-req.SecretThreshold, req.SecretShares),
 	}
 	for _, para := range paragraphs {
-		fmt.Fprintf(p.w, "\n%s\n", wrapText(para, lineWidth))
+		p.linef("\n%s", wrapText(para, lineWidth))
 	}
 }
 
@@ -255,6 +255,7 @@ func runRotate(b *base, args []string) int {
 	if p.format != "table" {
 		return p.encode(st)
 	}
-	fmt.Fprintf(p.w, "Success! Rotated key\n\nKey Term        %d\nInstall Time    %s\n", st.Term, st.InstallTime.UTC().Format(time.RFC822))
+	p.linef("Success! Rotated key\n")
+	p.aligned([][]string{{"Key Term", fmt.Sprint(st.Term)}, {"Install Time", st.InstallTime.UTC().Format(time.RFC822)}})
 	return exitOK
 }

@@ -1,7 +1,6 @@
 package command
 
 import (
-	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -97,7 +96,7 @@ func runPolicyRead(b *base, args []string) int {
 	if p.format != "table" {
 		return p.encode(map[string]any{"policy": text})
 	}
-	fmt.Fprintln(p.w, strings.TrimSpace(text))
+	p.linef("%s", strings.TrimSpace(text))
 	return exitOK
 }
 
