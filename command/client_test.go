@@ -1,10 +1,10 @@
 package command
 
-// These are unit tests of the client subcommands' flag parsing, output
-// formatting and exit codes, run against fakeVault (fake_test.go), an
-// httptest server with canned but realistic answers. They do not test
-// vaultd's server; the end-to-end test against a real vaultd comes with the
-// server wiring.
+// These are unit tests of the status and operator commands' flag parsing,
+// output formatting and exit codes, run against fakeVault (fake_test.go),
+// an httptest server with canned but realistic answers (a sealed server's
+// states, a TLS server with its own CA). They do not test vaultd's server;
+// the end-to-end tests in package command_test do.
 
 import (
 	"bytes"

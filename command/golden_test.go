@@ -109,6 +109,12 @@ func TestGolden(t *testing.T) {
 			step("lease", "revoke", "-prefix", "kv1/"),
 			step("lease", "revoke", "-force", "kv1/"),
 		}},
+		{"login", []goldenStep{
+			formats("login", s.RootToken),
+			step("login", "-token-only", s.RootToken),
+			step("print", "token"),
+			step("login", "-method=kubernetes", "-path=nowhere", "role=r", "jwt=x"),
+		}},
 		{"operator", []goldenStep{
 			formats("status"),
 			formats("operator", "key-status"),
