@@ -105,23 +105,16 @@ func runWrite(b *base, args []string) int {
 	return b.writeResult(s, "Data written to: "+path)
 }
 
-// writeResult prints what a write answered: the response when it has
-// something to show, otherwise the success line (and any warnings).
+// writeResult prints what a write answered, as the vault CLI does: the
+// success line (in table format) when the server answered 204, otherwise
+// the response, which may be warnings alone.
 func (b *base) writeResult(s *api.Secret, success string) int {
 	p := b.out()
-	if b.field != "" {
-		return p.secret(s)
-	}
-	if s == nil || (len(s.Data) == 0 && s.Auth == nil && s.WrapInfo == nil) {
-		if p.format != "table" {
-			// As the vault CLI: JSON and YAML show the response, if any.
-			if s == nil {
-				return exitOK
-			}
-			return p.secret(s)
+	if s == nil {
+		if p.format == "table" && b.field == "" {
+			return p.success("%s", success)
 		}
-		p.warnings(s)
-		return p.success("%s", success)
+		return exitOK
 	}
 	return p.secret(s)
 }
