@@ -61,6 +61,19 @@ func TestCLIHabits(t *testing.T) {
 		}
 	}
 
+	{ // query parameters and a read-modify-write patch
+		c.must("", "kv", "put", "secret/versions", "v=one")
+		c.must("", "kv", "put", "secret/versions", "v=two", "w=kept")
+		if got := c.must("", "read", "-field=data", "secret/data/versions", "version=1"); got != "map[v:one]" {
+			t.Errorf("read with version=1: %q", got)
+		}
+		c.must("", "kv", "patch", "-method=rw", "secret/versions", "v=three")
+		got := read("secret/data/versions")["data"].(map[string]any)
+		if got["v"] != "three" || got["w"] != "kept" {
+			t.Errorf("after patch -method=rw: %v", got)
+		}
+	}
+
 	{ // check-and-set
 		c.must("", "kv", "put", "-cas=0", "secret/cas", "v=1")
 		r := c.run("", "kv", "put", "-cas=0", "secret/cas", "v=2")
