@@ -114,6 +114,10 @@ func TestGolden(t *testing.T) {
 			step("login", "-token-only", s.RootToken),
 			step("print", "token"),
 			step("login", "-method=kubernetes", "-path=nowhere", "role=r", "jwt=x"),
+			// Not served by vaultd yet: the requests they would send.
+			step("login", "-method=userpass", "username=alice", "password=pw"),
+			step("login", "-method=approle", "role_id=r", "secret_id=s"),
+			step("login", "-method=userpass", "password=pw"),
 		}},
 		{"operator", []goldenStep{
 			formats("status"),
