@@ -104,6 +104,11 @@ func (b *sysBackend) leaseRevokePrefix(force bool) sysHandler {
 // renewLease extends a secret lease through its engine, within the
 // mount's max TTL.
 func (x *expiration) renewLease(ctx context.Context, leaseID string, increment time.Duration) (*logical.Response, error) {
+	unlock, err := x.lockLease(ctx, leaseID)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	rec := x.lookupLease(leaseID)
 	if rec == nil {
 		return nil, logical.InvalidRequest("lease not found")
