@@ -219,7 +219,9 @@ func (st *unsealed) register(ctx context.Context, cl *call, resp *logical.Respon
 			return nil, err
 		}
 	}
-	if resp.Secret != nil {
+	// sys/leases/renew answers with the lease it renewed, already
+	// registered: it must not become a new lease.
+	if resp.Secret != nil && cl.rt.entry.Type != typeSystem {
 		if !leasesSecrets(cl.rt.entry) {
 			// A KV read reports its refresh interval as the TTL but, as
 			// in Vault, gets no lease: there is nothing to renew or revoke.
