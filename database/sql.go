@@ -21,6 +21,25 @@ const (
 	defaultChangePassword = `ALTER ROLE "{{name}}" WITH PASSWORD '{{password}}';`
 )
 
+// aclLockKey names the transaction-scoped advisory lock every user change
+// takes first. PostgreSQL fails concurrent GRANTs and REVOKEs on one object
+// with "tuple concurrently updated", so vaultd's changes to one database
+// run one at a time (across every vaultd connection to it).
+const aclLockKey = 0x7661756c7464 // "vaultd"
+
+// begin starts a transaction holding the advisory lock.
+func begin(ctx context.Context, p *pgxpool.Pool) (pgx.Tx, error) {
+	tx, err := p.Begin(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("begin transaction: %w", describe(err))
+	}
+	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(aclLockKey)); err != nil {
+		_ = tx.Rollback(context.WithoutCancel(ctx))
+		return nil, fmt.Errorf("lock: %w", describe(err))
+	}
+	return tx, nil
+}
+
 // fill puts values in a statement's {{placeholders}}.
 func fill(stmt string, values map[string]string) string {
 	pairs := make([]string, 0, 2*len(values))
@@ -43,9 +62,9 @@ func execAll(ctx context.Context, p *pgxpool.Pool, stmts []string, values map[st
 // A password change records the new password this way before PostgreSQL
 // takes it, so vaultd never loses the only copy.
 func execThen(ctx context.Context, p *pgxpool.Pool, stmts []string, values map[string]string, beforeCommit func() error) error {
-	tx, err := p.Begin(ctx)
+	tx, err := begin(ctx, p)
 	if err != nil {
-		return fmt.Errorf("begin transaction: %w", err)
+		return err
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
 	for _, s := range stmts {
@@ -143,9 +162,9 @@ func dropUser(ctx context.Context, p *pgxpool.Pool, stmts []string, username str
 		return describe(err)
 	}
 	ident := pgx.Identifier{username}.Sanitize()
-	tx, err := p.Begin(ctx)
+	tx, err := begin(ctx, p)
 	if err != nil {
-		return fmt.Errorf("begin transaction: %w", err)
+		return err
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
 	for _, s := range []string{
