@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/vault/api"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/vaultd/vaultd/test/pg"
 	"github.com/vaultd/vaultd/vaulttest"
@@ -29,7 +30,7 @@ type dbFixture struct {
 	c   *api.Client
 }
 
-func startDatabase(t *testing.T, opts vaulttest.Options, roleTTL, roleMaxTTL string) *dbFixture {
+func startDatabase(t testing.TB, opts vaulttest.Options, roleTTL, roleMaxTTL string) *dbFixture {
 	t.Helper()
 	p := pg.Start(t)
 	p.Exec(t, "CREATE ROLE vaultd WITH LOGIN SUPERUSER PASSWORD '"+dbRootPassword+"'")
@@ -48,7 +49,7 @@ func startDatabase(t *testing.T, opts vaulttest.Options, roleTTL, roleMaxTTL str
 	opts.NoKV = true
 	srv := vaulttest.Start(t, opts)
 	f := &dbFixture{pg: p, srv: srv, c: srv.Client}
-	must(t, f.c.Sys().Mount("database", &api.MountInput{Type: "database"}), "enable database")
+	dbMust(t, f.c.Sys().Mount("database", &api.MountInput{Type: "database"}), "enable database")
 	f.write(t, "database/config/app-db", map[string]any{
 		"plugin_name":    "postgresql-database-plugin",
 		"connection_url": p.TemplateURL("app"),
@@ -62,19 +63,19 @@ func startDatabase(t *testing.T, opts vaulttest.Options, roleTTL, roleMaxTTL str
 	return f
 }
 
-func (f *dbFixture) write(t *testing.T, path string, data map[string]any) *api.Secret {
+func (f *dbFixture) write(t testing.TB, path string, data map[string]any) *api.Secret {
 	t.Helper()
 	s, err := f.c.Logical().Write(path, data)
-	must(t, err, "write "+path)
+	dbMust(t, err, "write "+path)
 	return s
 }
 
 // creds reads database/creds/<role> and returns the user, password and
 // the lease.
-func (f *dbFixture) creds(t *testing.T, role string) (user, password string, s *api.Secret) {
+func (f *dbFixture) creds(t testing.TB, role string) (user, password string, s *api.Secret) {
 	t.Helper()
 	s, err := f.c.Logical().Read("database/creds/" + role)
-	must(t, err, "read creds")
+	dbMust(t, err, "read creds")
 	if s == nil || s.Data == nil {
 		t.Fatal("read creds: empty response")
 	}
@@ -87,7 +88,7 @@ func (f *dbFixture) creds(t *testing.T, role string) (user, password string, s *
 }
 
 // canLogin reports whether user/password can log in to "app" and SELECT.
-func (f *dbFixture) canLogin(t *testing.T, user, password string) bool {
+func (f *dbFixture) canLogin(t testing.TB, user, password string) bool {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -104,19 +105,20 @@ func (f *dbFixture) canLogin(t *testing.T, user, password string) bool {
 }
 
 // countRoles counts the PostgreSQL roles whose name starts with prefix.
-func (f *dbFixture) countRoles(t *testing.T, prefix string) int {
+func (f *dbFixture) countRoles(t testing.TB, prefix string) int {
 	t.Helper()
 	var n int
-	err := f.pg.Admin(t).QueryRow(context.Background(), "SELECT count(*) FROM pg_roles WHERE starts_with(rolname, $1)", prefix).Scan(&n)
-	must(t, err, "count roles")
+	f.pg.WithAdmin(t, func(ctx context.Context, c *pgx.Conn) error {
+		return c.QueryRow(ctx, "SELECT count(*) FROM pg_roles WHERE starts_with(rolname, $1)", prefix).Scan(&n)
+	})
 	return n
 }
 
 // leaseIDs lists the live leases under database/creds/<role>/.
-func (f *dbFixture) leaseIDs(t *testing.T, role string) []string {
+func (f *dbFixture) leaseIDs(t testing.TB, role string) []string {
 	t.Helper()
 	s, err := f.c.Logical().List("sys/leases/lookup/database/creds/" + role + "/")
-	must(t, err, "list leases")
+	dbMust(t, err, "list leases")
 	if s == nil {
 		return nil
 	}
@@ -130,7 +132,7 @@ func (f *dbFixture) leaseIDs(t *testing.T, role string) []string {
 
 // eventually polls cond every 100ms until it holds, failing after limit.
 // The limit is generous: it bounds a hang, it does not measure speed.
-func eventually(t *testing.T, limit time.Duration, what string, cond func() bool) {
+func eventually(t testing.TB, limit time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(limit)
 	for !cond() {
@@ -141,10 +143,10 @@ func eventually(t *testing.T, limit time.Duration, what string, cond func() bool
 	}
 }
 
-func jsonNumber(t *testing.T, v any) int64 {
+func jsonNumber(t testing.TB, v any) int64 {
 	t.Helper()
 	n, err := v.(json.Number).Int64()
-	must(t, err, "number")
+	dbMust(t, err, "number")
 	return n
 }
 
@@ -158,21 +160,29 @@ func errorsOf(err error) string {
 	return err.Error()
 }
 
-func mustJSON(t *testing.T, v any) string {
+func mustJSON(t testing.TB, v any) string {
 	t.Helper()
 	b, err := json.Marshal(v)
-	must(t, err, "json")
+	dbMust(t, err, "json")
 	return string(b)
 }
 
 // appExec runs SQL as a superuser in the "app" database.
-func (f *dbFixture) appExec(t *testing.T, sql string) {
+func (f *dbFixture) appExec(t testing.TB, sql string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	conn, err := f.pg.Connect(ctx, pg.Superuser, f.pg.Password, "app")
-	must(t, err, "connect app")
+	dbMust(t, err, "connect app")
 	defer conn.Close(ctx)
 	_, err = conn.Exec(ctx, sql)
-	must(t, err, sql)
+	dbMust(t, err, sql)
+}
+
+// dbMust is must for tests and benchmarks.
+func dbMust(t testing.TB, err error, what string) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
 }

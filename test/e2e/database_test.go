@@ -1,10 +1,13 @@
 package e2e
 
 import (
+	"context"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/vaultd/vaultd/vaulttest"
 )
@@ -205,7 +208,9 @@ func TestDatabaseSCRAMPasswords(t *testing.T) {
 		t.Fatal("a user made with a SCRAM verifier cannot log in")
 	}
 	var stored string
-	must(t, f.pg.Admin(t).QueryRow(t.Context(), "SELECT rolpassword FROM pg_authid WHERE rolname = $1", user).Scan(&stored), "pg_authid")
+	f.pg.WithAdmin(t, func(ctx context.Context, c *pgx.Conn) error {
+		return c.QueryRow(ctx, "SELECT rolpassword FROM pg_authid WHERE rolname = $1", user).Scan(&stored)
+	})
 	if !strings.HasPrefix(stored, "SCRAM-SHA-256$4096:") {
 		t.Fatalf("stored password %q is not a SCRAM verifier", stored)
 	}

@@ -196,9 +196,9 @@ func (s *Server) Connect(ctx context.Context, user, password, db string) (*pgx.C
 	return pgx.Connect(ctx, s.URL(user, password, db))
 }
 
-// Admin opens a superuser connection to database "postgres" and closes it
-// when the test ends.
-func (s *Server) Admin(t testing.TB) *pgx.Conn {
+// WithAdmin runs fn on a fresh superuser connection to database
+// "postgres" and closes it.
+func (s *Server) WithAdmin(t testing.TB, fn func(ctx context.Context, c *pgx.Conn) error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -206,26 +206,30 @@ func (s *Server) Admin(t testing.TB) *pgx.Conn {
 	if err != nil {
 		t.Fatalf("pg: admin connect: %v", err)
 	}
-	t.Cleanup(func() { _ = c.Close(context.Background()) })
-	return c
+	defer c.Close(context.Background())
+	if err := fn(ctx, c); err != nil {
+		t.Fatalf("pg: %v", err)
+	}
 }
 
 // Exec runs SQL as the superuser on database "postgres".
 func (s *Server) Exec(t testing.TB, sql string, args ...any) {
 	t.Helper()
-	c := s.Admin(t)
-	if _, err := c.Exec(context.Background(), sql, args...); err != nil {
-		t.Fatalf("pg: %s: %v", sql, err)
-	}
+	s.WithAdmin(t, func(ctx context.Context, c *pgx.Conn) error {
+		if _, err := c.Exec(ctx, sql, args...); err != nil {
+			return fmt.Errorf("%s: %w", sql, err)
+		}
+		return nil
+	})
 }
 
 // RoleExists reports whether a role of that name is in pg_roles.
 func (s *Server) RoleExists(t testing.TB, name string) bool {
 	t.Helper()
 	var n int
-	if err := s.Admin(t).QueryRow(context.Background(), "SELECT count(*) FROM pg_roles WHERE rolname = $1", name).Scan(&n); err != nil {
-		t.Fatalf("pg: query pg_roles: %v", err)
-	}
+	s.WithAdmin(t, func(ctx context.Context, c *pgx.Conn) error {
+		return c.QueryRow(ctx, "SELECT count(*) FROM pg_roles WHERE rolname = $1", name).Scan(&n)
+	})
 	return n == 1
 }
 
@@ -233,9 +237,9 @@ func (s *Server) RoleExists(t testing.TB, name string) bool {
 func (s *Server) ValidUntil(t testing.TB, name string) time.Time {
 	t.Helper()
 	var at *time.Time
-	if err := s.Admin(t).QueryRow(context.Background(), "SELECT rolvaliduntil FROM pg_roles WHERE rolname = $1", name).Scan(&at); err != nil {
-		t.Fatalf("pg: query rolvaliduntil of %s: %v", name, err)
-	}
+	s.WithAdmin(t, func(ctx context.Context, c *pgx.Conn) error {
+		return c.QueryRow(ctx, "SELECT rolvaliduntil FROM pg_roles WHERE rolname = $1", name).Scan(&at)
+	})
 	if at == nil {
 		return time.Time{}
 	}

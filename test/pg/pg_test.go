@@ -2,6 +2,8 @@ package pg
 
 import (
 	"context"
+
+	"github.com/jackc/pgx/v5"
 	"testing"
 	"time"
 )
@@ -13,8 +15,9 @@ func TestStartConnectStopStart(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var one int
-	if err := s.Admin(t).QueryRow(ctx, "SELECT 1").Scan(&one); err != nil || one != 1 {
-		t.Fatalf("select 1: %v %d", err, one)
+	s.WithAdmin(t, func(ctx context.Context, c *pgx.Conn) error { return c.QueryRow(ctx, "SELECT 1").Scan(&one) })
+	if one != 1 {
+		t.Fatalf("select 1 gave %d", one)
 	}
 	if c, err := s.Connect(ctx, Superuser, "wrong", "postgres"); err == nil {
 		_ = c.Close(ctx)
