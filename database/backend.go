@@ -80,11 +80,9 @@ func (b *Backend) Cleanup(context.Context) {
 	}
 }
 
-// SpecialPaths implements logical.Backend: changing root credentials needs
-// sudo, as in Vault.
-func (b *Backend) SpecialPaths() logical.SpecialPaths {
-	return logical.SpecialPaths{Root: []string{"config/*", "rotate-root/*"}}
-}
+// SpecialPaths implements logical.Backend. As in Vault, no path needs sudo
+// or goes without a token: policies alone guard config/ and rotate-root/.
+func (b *Backend) SpecialPaths() logical.SpecialPaths { return logical.SpecialPaths{} }
 
 // ExistenceCheck implements logical.Backend: config/, roles/ and
 // static-roles/ writes are creates or updates; the action paths are updates.
