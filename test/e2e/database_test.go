@@ -215,3 +215,71 @@ func TestDatabaseSCRAMPasswords(t *testing.T) {
 		t.Fatalf("stored password %q is not a SCRAM verifier", stored)
 	}
 }
+
+// TestDatabaseConfigChangeClosesPool: rewriting a config closes the
+// connections of its old pool; vaultd keeps working on the new one.
+func TestDatabaseConfigChangeClosesPool(t *testing.T) {
+	f := startDatabase(t, vaulttest.Options{}, "1h", "24h")
+	f.creds(t, "app-rw")
+	pids := func() map[int32]bool {
+		out := map[int32]bool{}
+		f.pg.WithAdmin(t, func(ctx context.Context, c *pgx.Conn) error {
+			rows, err := c.Query(ctx, "SELECT pid FROM pg_stat_activity WHERE usename = 'vaultd'")
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				var pid int32
+				if err := rows.Scan(&pid); err != nil {
+					return err
+				}
+				out[pid] = true
+			}
+			return rows.Err()
+		})
+		return out
+	}
+	old := pids()
+	if len(old) == 0 {
+		t.Fatal("no pool connections after a creds read")
+	}
+	f.write(t, "database/config/app-db", map[string]any{"max_open_connections": 2})
+	eventually(t, 30*time.Second, "old pool's connections closed", func() bool {
+		for pid := range pids() {
+			if old[pid] {
+				return false
+			}
+		}
+		return true
+	})
+	user, pass, _ := f.creds(t, "app-rw")
+	if !f.canLogin(t, user, pass) {
+		t.Fatal("creds after the config change do not log in")
+	}
+	cfg, err := f.c.Logical().Read("database/config/app-db")
+	must(t, err, "read config")
+	if d := cfg.Data["connection_details"].(map[string]any); jsonNumber(t, d["max_open_connections"]) != 2 {
+		t.Errorf("max_open_connections: %v", d["max_open_connections"])
+	}
+}
+
+// TestDatabaseUnverifiedConfig: verify_connection=false saves a config
+// that cannot connect; creds then fail with a clear error and leave no
+// lease.
+func TestDatabaseUnverifiedConfig(t *testing.T) {
+	f := startDatabase(t, vaulttest.Options{}, "1h", "24h")
+	f.write(t, "database/config/later", map[string]any{
+		"plugin_name": "postgresql-database-plugin", "verify_connection": false,
+		"connection_url": "postgresql://{{username}}:{{password}}@127.0.0.1:1/app?sslmode=disable",
+		"username":       "vaultd", "password": dbRootPassword, "allowed_roles": "later-rw",
+	})
+	f.write(t, "database/roles/later-rw", map[string]any{"db_name": "later", "creation_statements": appRWCreation})
+	_, err := f.c.Logical().Read("database/creds/later-rw")
+	wantStatus(t, err, 500, "creds on an unreachable database")
+	if msg := errorsOf(err); !strings.Contains(msg, "error creating user") || strings.Contains(msg, dbRootPassword) {
+		t.Errorf("error %q", msg)
+	}
+	if ids := f.leaseIDs(t, "later-rw"); len(ids) != 0 {
+		t.Errorf("leases: %v", ids)
+	}
+}
