@@ -1,8 +1,11 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -56,11 +59,13 @@ func TestDatabaseRestartStillRevokesOnTime(t *testing.T) {
 // expiring lease cannot be revoked; it is kept and retried, and once the
 // server is back the user is dropped exactly once.
 func TestDatabaseRevocationRetriedWhileDown(t *testing.T) {
-	f := startDatabase(t, vaulttest.Options{}, "1h", "24h")
+	logs := &lockedBuffer{}
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	f := startDatabase(t, vaulttest.Options{Logger: logger}, "1h", "24h")
 	f.useRecordingRevocation(t, "3s")
-	expiring, _, _ := f.creds(t, "app-rw")
+	expiring, expiringPass, _ := f.creds(t, "app-rw")
 	f.write(t, "database/roles/app-rw", map[string]any{"default_ttl": "1h"})
-	manual, _, ms := f.creds(t, "app-rw")
+	manual, manualPass, ms := f.creds(t, "app-rw")
 
 	f.pg.Stop()
 	_, err := f.c.Logical().Write("sys/leases/revoke", map[string]any{"lease_id": ms.LeaseID})
@@ -71,6 +76,9 @@ func TestDatabaseRevocationRetriedWhileDown(t *testing.T) {
 		t.Fatalf("while the database is down the leases are %v, want both kept", ids)
 	}
 
+	if n := strings.Count(logs.String(), "revoking expired lease failed; will retry"); n < 2 {
+		t.Fatalf("%d failed revocation attempts logged while the database was down, want retries:\n%s", n, logs.String())
+	}
 	f.pg.Start()
 	eventually(t, 60*time.Second, "expired user dropped once the database is back", func() bool { return !f.pg.RoleExists(t, expiring) })
 	must(t, f.c.Sys().Revoke(ms.LeaseID), "revoke after the database is back")
@@ -83,6 +91,29 @@ func TestDatabaseRevocationRetriedWhileDown(t *testing.T) {
 			t.Errorf("%s revoked %d times, want once", u, n)
 		}
 	}
+	for _, secret := range []string{dbRootPassword, expiringPass, manualPass} {
+		if strings.Contains(logs.String(), secret) {
+			t.Errorf("a password appears in the server log")
+		}
+	}
+}
+
+// lockedBuffer is a log sink safe for concurrent writers.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // TestDatabaseRevokedOnceUnderRace: explicit revocations racing the reaper
