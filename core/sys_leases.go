@@ -113,6 +113,14 @@ func (x *expiration) renewLease(ctx context.Context, leaseID string, increment t
 	if rec == nil {
 		return nil, logical.InvalidRequest("lease not found")
 	}
+	x.mu.Lock()
+	overdue := x.failures[rec.key()] > 0
+	x.mu.Unlock()
+	if overdue {
+		// Expired, and its revocation failed and waits for a retry: it
+		// must not come back to life.
+		return nil, logical.InvalidRequest("lease expired")
+	}
 	if rec.Secret == nil || !rec.Secret.Renewable {
 		return nil, logical.InvalidRequest("lease is not renewable")
 	}

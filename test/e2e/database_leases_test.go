@@ -63,7 +63,8 @@ func TestDatabaseRevocationRetriedWhileDown(t *testing.T) {
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	f := startDatabase(t, vaulttest.Options{Logger: logger}, "1h", "24h")
 	f.useRecordingRevocation(t, "3s")
-	expiring, expiringPass, _ := f.creds(t, "app-rw")
+	expiring, expiringPass, es := f.creds(t, "app-rw")
+	expiringLease := es.LeaseID
 	f.write(t, "database/roles/app-rw", map[string]any{"default_ttl": "1h"})
 	manual, manualPass, ms := f.creds(t, "app-rw")
 
@@ -76,6 +77,8 @@ func TestDatabaseRevocationRetriedWhileDown(t *testing.T) {
 		t.Fatalf("while the database is down the leases are %v, want both kept", ids)
 	}
 
+	_, err = f.c.Sys().Renew(expiringLease, 3600)
+	wantStatus(t, err, http.StatusBadRequest, "renewing an expired lease awaiting revocation")
 	if n := strings.Count(logs.String(), "revoking expired lease failed; will retry"); n < 2 {
 		t.Fatalf("%d failed revocation attempts logged while the database was down, want retries:\n%s", n, logs.String())
 	}
