@@ -106,10 +106,24 @@ func Start(t testing.TB) *Server {
 	s.run("initdb", "-D", s.data(), "-U", Superuser, "--pwfile="+pwfile, "-E", "UTF8", "--no-locale",
 		"--auth-local=trust", "--auth-host=scram-sha-256", "--no-sync")
 	_ = os.Remove(pwfile)
-	s.Port = freePort(t)
-	s.Start()
-	t.Cleanup(s.Stop)
-	return s
+	// The free port may be taken by someone else before the server binds
+	// it (other test processes start clusters too): try a few.
+	var out []byte
+	for range 3 {
+		s.Port = freePort(t)
+		if out, err = s.exec("pg_ctl", s.startArgs()...); err == nil {
+			s.running = true
+			t.Cleanup(s.Stop)
+			return s
+		}
+	}
+	t.Fatalf("pg: pg_ctl start: %v\n%s", err, out)
+	return nil
+}
+
+func (s *Server) startArgs() []string {
+	opts := fmt.Sprintf("-p %d -c listen_addresses=127.0.0.1 -c unix_socket_directories=%s -c fsync=off -c max_connections=200 -c shared_buffers=16MB", s.Port, s.dir)
+	return []string{"-D", s.data(), "-l", filepath.Join(s.dir, "server.log"), "-o", opts, "-w", "-t", "60", "start"}
 }
 
 func (s *Server) data() string { return filepath.Join(s.dir, "data") }
@@ -158,8 +172,7 @@ func (s *Server) Start() {
 	if s.running {
 		return
 	}
-	opts := fmt.Sprintf("-p %d -c listen_addresses=127.0.0.1 -c unix_socket_directories=%s -c fsync=off -c max_connections=200 -c shared_buffers=16MB", s.Port, s.dir)
-	s.run("pg_ctl", "-D", s.data(), "-l", filepath.Join(s.dir, "server.log"), "-o", opts, "-w", "-t", "60", "start")
+	s.run("pg_ctl", s.startArgs()...)
 	s.running = true
 }
 
