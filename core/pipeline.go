@@ -227,7 +227,9 @@ func (st *unsealed) register(ctx context.Context, cl *call, resp *logical.Respon
 			return nil, err
 		}
 	}
-	if resp.Secret != nil {
+	// sys/leases/renew answers with the lease it renewed, already
+	// registered: it must not become a new lease.
+	if resp.Secret != nil && cl.rt.entry.Type != typeSystem {
 		if !leasesSecrets(cl.rt.entry) {
 			// A KV read reports its refresh interval as the TTL but, as
 			// in Vault, gets no lease: there is nothing to renew or revoke.
@@ -236,6 +238,12 @@ func (st *unsealed) register(ctx context.Context, cl *call, resp *logical.Respon
 			return resp, nil
 		}
 		if err := st.expiration.registerSecret(ctx, cl, resp); err != nil {
+			// Without a lease nothing would ever revoke the secret (a
+			// database user, say): hand it back to the engine now.
+			rec := &leaseRecord{Kind: kindSecret, Path: cl.req.Path, Secret: resp.Secret}
+			if rerr := st.expiration.revokeWithEngine(context.WithoutCancel(ctx), rec); rerr != nil {
+				st.c.logger.Error("revoking a secret whose lease could not be registered failed", "path", cl.req.Path, "error", rerr)
+			}
 			return nil, err
 		}
 	}

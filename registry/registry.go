@@ -11,6 +11,7 @@ import (
 	"github.com/vaultd/vaultd/auth/jwt"
 	"github.com/vaultd/vaultd/auth/kubernetes"
 	"github.com/vaultd/vaultd/cubbyhole"
+	"github.com/vaultd/vaultd/database"
 	"github.com/vaultd/vaultd/kv"
 	"github.com/vaultd/vaultd/logical"
 )
@@ -21,6 +22,7 @@ func Engines() map[string]logical.Factory {
 		kv.MountTypeKV:      kv.Factory,
 		kv.MountTypeKVv2:    kv.Factory,
 		cubbyhole.MountType: cubbyhole.Factory,
+		database.MountType:  database.Factory,
 	}
 }
 
