@@ -33,8 +33,8 @@ func (r *Response) AddWarning(format string) {
 // TokenType names how a token is kept.
 type TokenType string
 
-// Token types. Only service tokens are stored and renewable; batch tokens
-// are not yet supported.
+// Token types. Service tokens are stored and renewable; batch tokens are
+// not stored (the token is its own encrypted entry) and cannot be renewed.
 const (
 	TokenTypeService TokenType = "service"
 	TokenTypeBatch   TokenType = "batch"
@@ -65,6 +65,10 @@ type Auth struct {
 	EntityID       string
 	Orphan         bool
 	IssueTime      time.Time
+
+	// Alias, set by a login, names the caller in the auth method's own
+	// terms; core finds or creates its identity entity and sets EntityID.
+	Alias *Alias
 
 	// InternalData is kept with the token and handed back to the issuing
 	// method on renew; it is never shown to the client.

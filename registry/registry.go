@@ -9,6 +9,7 @@ import (
 	"github.com/vaultd/vaultd/audit"
 	"github.com/vaultd/vaultd/audit/file"
 	"github.com/vaultd/vaultd/auth/kubernetes"
+	"github.com/vaultd/vaultd/auth/userpass"
 	"github.com/vaultd/vaultd/cubbyhole"
 	"github.com/vaultd/vaultd/kv"
 	"github.com/vaultd/vaultd/logical"
@@ -27,7 +28,8 @@ func Engines() map[string]logical.Factory {
 // The token store is core's own and always mounted at auth/token/.
 func AuthMethods() map[string]logical.Factory {
 	return map[string]logical.Factory{
-		"kubernetes": kubernetes.Factory,
+		"kubernetes":       kubernetes.Factory,
+		userpass.MountType: userpass.Factory,
 	}
 }
 
