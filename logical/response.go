@@ -20,6 +20,9 @@ type Response struct {
 	// body, as Vault does for a KV v2 read of a deleted version (404 with
 	// the version's metadata). Zero means the default for the operation.
 	StatusCode int
+	// WrapInfo, when set by core, means the response was wrapped: the
+	// client receives only the wrapping token's description.
+	WrapInfo *WrapInfo
 	// Raw marks Data as the whole HTTP body rather than the envelope's
 	// "data" field; sys/ endpoints whose Vault answer is not enveloped use it.
 	Raw bool
