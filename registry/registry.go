@@ -8,6 +8,7 @@ package registry
 import (
 	"github.com/vaultd/vaultd/audit"
 	"github.com/vaultd/vaultd/audit/file"
+	"github.com/vaultd/vaultd/auth/approle"
 	"github.com/vaultd/vaultd/auth/kubernetes"
 	"github.com/vaultd/vaultd/auth/userpass"
 	"github.com/vaultd/vaultd/cubbyhole"
@@ -30,6 +31,7 @@ func AuthMethods() map[string]logical.Factory {
 	return map[string]logical.Factory{
 		"kubernetes":       kubernetes.Factory,
 		userpass.MountType: userpass.Factory,
+		approle.MountType:  approle.Factory,
 	}
 }
 
