@@ -251,6 +251,9 @@ func (st *unsealed) mintLoginToken(ctx context.Context, cl *call, auth *logical.
 	if auth.TokenType == logical.TokenTypeBatch {
 		return logical.InvalidRequest("batch tokens are not supported")
 	}
+	if err := st.attachEntity(ctx, cl, auth); err != nil {
+		return err
+	}
 	sys := cl.rt.system
 	maxTTL := sys.MaxLeaseTTL()
 	if auth.MaxTTL > 0 && auth.MaxTTL < maxTTL {

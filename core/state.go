@@ -52,6 +52,9 @@ func (st *unsealed) setup(ctx context.Context) error {
 	if err := st.loadMountTables(ctx); err != nil {
 		return err
 	}
+	if err := st.ensureIdentityMount(ctx); err != nil {
+		return err
+	}
 	st.policies = newPolicyStore(barrier.NewView(st.c.barrier, policyPrefix))
 	if err := st.policies.ensureDefault(ctx); err != nil {
 		return err
@@ -60,6 +63,7 @@ func (st *unsealed) setup(ctx context.Context) error {
 	if err := st.mountAll(ctx); err != nil {
 		return err
 	}
+	st.wireIdentity()
 	if err := st.loadAudit(ctx); err != nil {
 		return err
 	}

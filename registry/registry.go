@@ -12,6 +12,7 @@ import (
 	"github.com/vaultd/vaultd/auth/kubernetes"
 	"github.com/vaultd/vaultd/auth/userpass"
 	"github.com/vaultd/vaultd/cubbyhole"
+	"github.com/vaultd/vaultd/identity"
 	"github.com/vaultd/vaultd/kv"
 	"github.com/vaultd/vaultd/logical"
 )
@@ -22,6 +23,7 @@ func Engines() map[string]logical.Factory {
 		kv.MountTypeKV:      kv.Factory,
 		kv.MountTypeKVv2:    kv.Factory,
 		cubbyhole.MountType: cubbyhole.Factory,
+		identity.MountType:  identity.Factory,
 	}
 }
 

@@ -162,6 +162,13 @@ func (r *role) auth(roleName string, c *saClaims) *logical.Auth {
 		Renewable:      true,
 		BoundCIDRs:     slices.Clone(r.TokenBoundCIDRs),
 		TokenType:      r.tokenType(),
+		// The identity store finds (or creates) one entity per alias.
+		Alias: &logical.Alias{Name: r.aliasName(c), Metadata: map[string]string{
+			"service_account_name":        c.Name,
+			"service_account_namespace":   c.Namespace,
+			"service_account_secret_name": c.SecretName,
+			"service_account_uid":         c.UID,
+		}},
 		InternalData: map[string]any{
 			"role":                      roleName,
 			"service_account_name":      c.Name,

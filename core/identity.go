@@ -1,0 +1,171 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/vaultd/vaultd/auth/token"
+	"github.com/vaultd/vaultd/logical"
+	"github.com/vaultd/vaultd/policy"
+)
+
+// Identity hooks. The identity store is an engine mounted at identity/
+// (when the engine table has one); core asks it, through
+// logical.IdentityResolver, for the entity of every login that names an
+// alias and, at request time, for a token's entity and group policies.
+
+const typeIdentity = "identity"
+
+// ensureIdentityMount adds the identity/ mount to a table that lacks it
+// (a new barrier, or one created before identity existed).
+func (st *unsealed) ensureIdentityMount(ctx context.Context) error {
+	if _, ok := st.c.conf.Engines[typeIdentity]; !ok {
+		return nil
+	}
+	for _, e := range st.mounts {
+		if e.Type == typeIdentity {
+			return nil
+		}
+	}
+	e, err := newMountEntry(tableMounts, "identity/", typeIdentity, "identity store")
+	if err != nil {
+		return err
+	}
+	mounts := append(slices.Clone(st.mounts), e)
+	if err := saveTable(ctx, st.c.barrier, mountsKey, mounts); err != nil {
+		return err
+	}
+	st.mounts = mounts
+	return nil
+}
+
+// mountLookup resolves mount accessors for the identity store.
+type mountLookup struct{ st *unsealed }
+
+func (m mountLookup) MountByAccessor(accessor string) (logical.MountInfo, bool) {
+	m.st.tableLock.Lock()
+	defer m.st.tableLock.Unlock()
+	for _, e := range append(slices.Clone(m.st.auths), m.st.mounts...) {
+		if e.Accessor == accessor {
+			return logical.MountInfo{Accessor: e.Accessor, Type: e.Type, Path: e.routePath()}, true
+		}
+	}
+	return logical.MountInfo{}, false
+}
+
+// wireIdentity hands the identity store its mount lookup.
+func (st *unsealed) wireIdentity() {
+	rt, _ := st.router.match("identity/")
+	if rt == nil || rt.entry.Type != typeIdentity {
+		return
+	}
+	if s, ok := rt.backend.(interface{ SetMountLookup(logical.MountLookup) }); ok {
+		s.SetMountLookup(mountLookup{st: st})
+	}
+}
+
+// identityStore returns the mounted identity store, or nil.
+func (st *unsealed) identityStore() logical.IdentityResolver {
+	rt, _ := st.router.match("identity/")
+	if rt == nil || rt.entry.Type != typeIdentity {
+		return nil
+	}
+	r, _ := rt.backend.(logical.IdentityResolver)
+	return r
+}
+
+// attachEntity finds (or creates) the entity of a login's alias and puts
+// its ID on the token about to be minted. A disabled entity may not log in.
+func (st *unsealed) attachEntity(ctx context.Context, cl *call, auth *logical.Auth) error {
+	store := st.identityStore()
+	if auth.Alias == nil || store == nil {
+		return nil
+	}
+	e := cl.rt.entry
+	id, err := store.ResolveAlias(ctx, logical.MountInfo{Accessor: e.Accessor, Type: e.Type, Path: e.routePath()}, auth.Alias)
+	if err != nil {
+		return fmt.Errorf("resolve identity alias: %w", err)
+	}
+	ent, err := store.EntityInfo(ctx, id)
+	if err != nil {
+		return err
+	}
+	if ent != nil && ent.Disabled {
+		return logical.ErrPermissionDenied
+	}
+	auth.EntityID = id
+	return nil
+}
+
+// entityOf returns the entity of a token, nil when it has none.
+func (st *unsealed) entityOf(ctx context.Context, te *token.Entry) (*logical.Entity, error) {
+	if te.EntityID == "" {
+		return nil, nil
+	}
+	store := st.identityStore()
+	if store == nil {
+		return nil, nil
+	}
+	ent, err := store.EntityInfo(ctx, te.EntityID)
+	if err != nil {
+		return nil, err
+	}
+	if ent != nil && ent.Disabled {
+		return nil, logical.ErrPermissionDenied
+	}
+	return ent, nil
+}
+
+// tokenACL is the ACL of a token: its own policies, its entity's and its
+// groups' (not for root), with templated paths filled in for its entity.
+func (st *unsealed) tokenACL(ctx context.Context, te *token.Entry) (*policy.ACL, error) {
+	ent, err := st.entityOf(ctx, te)
+	if err != nil {
+		return nil, err
+	}
+	names := te.Policies
+	if ent != nil && len(ent.Policies) > 0 && !te.IsRoot() {
+		names = append(slices.Clone(te.Policies), ent.Policies...)
+	}
+	acl, err := st.policies.acl(ctx, names)
+	if err != nil || ent == nil || !acl.Templated() {
+		return acl, err
+	}
+	return st.policies.renderedACL(ctx, names, templateIdentity(ent))
+}
+
+// renderedACL compiles the named policies with their templates filled in.
+// It is not cached: it depends on the entity as well as the names.
+func (ps *policyStore) renderedACL(ctx context.Context, names []string, id *policy.Identity) (*policy.ACL, error) {
+	var rendered []*policy.Policy
+	seen := map[string]bool{}
+	for _, n := range names {
+		if seen[n] {
+			continue
+		}
+		seen[n] = true
+		p, err := ps.get(ctx, n)
+		if err != nil {
+			return nil, err
+		}
+		if p != nil {
+			rendered = append(rendered, p.Render(id))
+		}
+	}
+	return policy.NewACL(rendered)
+}
+
+func templateIdentity(ent *logical.Entity) *policy.Identity {
+	id := &policy.Identity{
+		EntityID: ent.ID, EntityName: ent.Name, EntityMetadata: ent.Metadata,
+		Aliases: map[string]policy.IdentityAlias{}, Groups: map[string]string{},
+	}
+	for _, a := range ent.Aliases {
+		id.Aliases[a.MountAccessor] = policy.IdentityAlias{ID: a.ID, Name: a.Name, Metadata: a.Metadata}
+	}
+	for i, g := range ent.GroupIDs {
+		id.Groups[g] = ent.GroupNames[i]
+	}
+	return id
+}
