@@ -248,9 +248,6 @@ func leasesSecrets(e *MountEntry) bool {
 // mintLoginToken applies the auth mount's TTL defaults and limits, then has
 // the token store create the token.
 func (st *unsealed) mintLoginToken(ctx context.Context, cl *call, auth *logical.Auth) error {
-	if auth.TokenType == logical.TokenTypeBatch {
-		return logical.InvalidRequest("batch tokens are not supported")
-	}
 	if err := st.attachEntity(ctx, cl, auth); err != nil {
 		return err
 	}

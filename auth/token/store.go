@@ -2,6 +2,7 @@ package token
 
 import (
 	"context"
+	"crypto/cipher"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
@@ -87,6 +88,9 @@ type Store struct {
 	// customIDMu serialises creations with a caller-chosen ID.
 	customIDMu sync.Mutex
 
+	// batch encrypts batch tokens (see batch.go).
+	batch cipher.AEAD
+
 	cacheMu  sync.RWMutex
 	cache    map[hmacSum]*Entry
 	cacheMax int
@@ -115,7 +119,12 @@ func NewStore(ctx context.Context, conf Config) (*Store, error) {
 	if size <= 0 {
 		size = defaultCacheSize
 	}
+	batch, err := loadBatchAEAD(ctx, conf.Storage)
+	if err != nil {
+		return nil, fmt.Errorf("token store: %w", err)
+	}
 	s := &Store{
+		batch:    batch,
 		storage:  conf.Storage,
 		system:   conf.System,
 		logger:   logger,
@@ -147,6 +156,9 @@ func (s *Store) lock(sum hmacSum) *sync.RWMutex { return &s.locks[sum[0]] }
 func (s *Store) Lookup(ctx context.Context, id string) (*Entry, error) {
 	if id == "" {
 		return nil, nil
+	}
+	if strings.HasPrefix(id, batchPrefix) {
+		return s.lookupBatch(ctx, id)
 	}
 	idBytes := []byte(id)
 	sum := s.hasher.sumBytes(idBytes)
