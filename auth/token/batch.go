@@ -24,6 +24,9 @@ import (
 // children. A batch child of a service token dies with its parent: the
 // parent is checked on every use.
 
+// errBatchRevoke is Vault's answer to revoking a batch token.
+var errBatchRevoke = logical.InvalidRequest("batch tokens cannot be revoked")
+
 // TypeBatch is the type of a batch token.
 const TypeBatch = "batch"
 
@@ -89,9 +92,11 @@ func isBatchType(t string) bool { return t == TypeBatch || t == "default-batch" 
 func (s *Store) insertBatch(ctx context.Context, e *Entry, parent *Entry) error {
 	switch {
 	case e.NumUses != 0:
-		return logical.InvalidRequest("batch tokens cannot have a use count limit")
+		return logical.InvalidRequest("batch tokens cannot have %q set", "num_uses")
 	case e.Period != 0:
-		return logical.InvalidRequest("batch tokens cannot be periodic")
+		return logical.InvalidRequest("batch tokens cannot have %q set", "period")
+	case e.IsRoot():
+		return logical.InvalidRequest("batch tokens cannot be root tokens")
 	case e.ID != "":
 		return logical.InvalidRequest("custom IDs are not allowed for batch tokens")
 	case e.ExpireTime.IsZero():

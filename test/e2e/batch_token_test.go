@@ -50,6 +50,7 @@ func TestBatchTokens(t *testing.T) {
 	wantStatus(t, err, http.StatusBadRequest, "renew a batch token")
 	_, err = batch.Auth().Token().Create(&api.TokenCreateRequest{Policies: []string{"reader"}})
 	wantStatus(t, err, http.StatusBadRequest, "child of a batch token")
+	wantStatus(t, c.Auth().Token().RevokeTree(tok), http.StatusBadRequest, "revoke a batch token")
 
 	must(t, c.Sys().EnableAuthWithOptions("userpass", &api.EnableAuthOptions{Type: "userpass"}), "enable userpass")
 	_, err = c.Logical().Write("auth/userpass/users/ci", map[string]any{"password": "pw", "token_policies": "reader", "token_type": "batch"})
