@@ -345,18 +345,4 @@ func (r *role) applyBindings(fd *logical.FieldData, creating bool) error {
 	return nil
 }
 
-func canonicalCIDRs(in []string) ([]string, error) {
-	out := make([]string, 0, len(in))
-	for _, s := range in {
-		p, err := parseCIDR(s)
-		if err != nil {
-			return nil, fmt.Errorf("%q is not an IP address or CIDR block", s)
-		}
-		if p.IsSingleIP() && !strings.Contains(s, "/") {
-			out = append(out, p.Addr().String())
-			continue
-		}
-		out = append(out, p.String())
-	}
-	return out, nil
-}
+func canonicalCIDRs(in []string) ([]string, error) { return tokenutil.CanonicalCIDRs(in) }

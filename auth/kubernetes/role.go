@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -92,40 +91,7 @@ func matchGlob(pattern, s string) bool { return tokenutil.MatchGlob(pattern, s) 
 // allowsAddr reports whether the client address is inside the role's
 // token_bound_cidrs (every address is, when there are none).
 func (r *role) allowsAddr(remote string) bool {
-	if len(r.TokenBoundCIDRs) == 0 {
-		return true
-	}
-	addr, err := netip.ParseAddr(remote)
-	if err != nil {
-		ap, perr := netip.ParseAddrPort(remote)
-		if perr != nil {
-			return false
-		}
-		addr = ap.Addr()
-	}
-	addr = addr.Unmap()
-	for _, c := range r.TokenBoundCIDRs {
-		if p, err := parseCIDR(c); err == nil && p.Contains(addr) {
-			return true
-		}
-	}
-	return false
-}
-
-// parseCIDR reads a CIDR block or a single address.
-func parseCIDR(s string) (netip.Prefix, error) {
-	if strings.Contains(s, "/") {
-		p, err := netip.ParsePrefix(s)
-		if err != nil {
-			return netip.Prefix{}, err
-		}
-		return p.Masked(), nil
-	}
-	a, err := netip.ParseAddr(s)
-	if err != nil {
-		return netip.Prefix{}, err
-	}
-	return netip.PrefixFrom(a, a.BitLen()), nil
+	return tokenutil.AddrInCIDRs(remote, r.TokenBoundCIDRs)
 }
 
 // tokenType maps the role's token_type onto what core mints.

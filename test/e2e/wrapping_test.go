@@ -168,3 +168,52 @@ func TestWrapEndpointAndBadInput(t *testing.T) {
 		t.Fatalf("a failed unwrap spent the ordinary token: %v", err)
 	}
 }
+
+// TestUnwrapRaceOnce: of many concurrent unwraps of one wrapping token,
+// exactly one gets the answer.
+func TestUnwrapRaceOnce(t *testing.T) {
+	s := vaulttest.Start(t, vaulttest.Options{})
+	sec, err := wrapped(t, s.Client, "60s").Logical().Write("sys/wrapping/wrap", map[string]any{"k": "v"})
+	must(t, err, "wrap")
+	const n = 8
+	results := make(chan error, n)
+	for range n {
+		go func() {
+			_, err := s.Client.Logical().Unwrap(sec.WrapInfo.Token)
+			results <- err
+		}()
+	}
+	wins := 0
+	for range n {
+		if err := <-results; err == nil {
+			wins++
+		} else if re, ok := err.(*api.ResponseError); !ok || re.StatusCode != http.StatusBadRequest {
+			t.Errorf("a losing unwrap: %v", err)
+		}
+	}
+	if wins != 1 {
+		t.Fatalf("%d unwraps got the answer, want exactly 1", wins)
+	}
+}
+
+// TestWrappedLogin: a wrapped userpass login hands out only the wrapping
+// token; wrapped_accessor names the token inside, which works once
+// unwrapped.
+func TestWrappedLogin(t *testing.T) {
+	s := vaulttest.Start(t, vaulttest.Options{})
+	must(t, s.Client.Sys().EnableAuthWithOptions("userpass", &api.EnableAuthOptions{Type: "userpass"}), "enable userpass")
+	userpassUser(t, s, "dave", "pw", "default")
+	sec, err := wrapped(t, s.NewClient(""), "2m").Logical().Write("auth/userpass/login/dave", map[string]any{"password": "pw"})
+	must(t, err, "wrapped login")
+	if sec.Auth != nil || sec.WrapInfo == nil || sec.WrapInfo.WrappedAccessor == "" {
+		t.Fatalf("wrapped login answered %+v / %+v", sec.Auth, sec.WrapInfo)
+	}
+	un, err := s.NewClient("").Logical().Unwrap(sec.WrapInfo.Token)
+	must(t, err, "unwrap")
+	if un.Auth == nil || un.Auth.Accessor != sec.WrapInfo.WrappedAccessor {
+		t.Fatalf("unwrapped auth %+v", un.Auth)
+	}
+	if _, err := s.NewClient(un.Auth.ClientToken).Auth().Token().LookupSelf(); err != nil {
+		t.Fatalf("the unwrapped token does not work: %v", err)
+	}
+}
