@@ -2,7 +2,10 @@ package core
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/vaultd/vaultd/auth/token"
@@ -135,25 +138,53 @@ func (st *unsealed) tokenACL(ctx context.Context, te *token.Entry) (*policy.ACL,
 	return st.policies.renderedACL(ctx, names, templateIdentity(ent))
 }
 
-// renderedACL compiles the named policies with their templates filled in.
-// It is not cached: it depends on the entity as well as the names.
+// renderedACL compiles the named policies with their templates filled in
+// for id. It is cached with the other ACLs under the names plus a key
+// naming the identity's values (a name no policy can have, for it holds
+// a "/"): a policy change drops it as usual, and a changed entity simply
+// gets a new key while the old entry ages out.
 func (ps *policyStore) renderedACL(ctx context.Context, names []string, id *policy.Identity) (*policy.ACL, error) {
-	var rendered []*policy.Policy
-	seen := map[string]bool{}
-	for _, n := range names {
-		if seen[n] {
-			continue
+	key := identityKey(id)
+	return ps.cache.Get(append(slices.Clone(names), key), func(name string) (*policy.Policy, error) {
+		if name == key {
+			return nil, nil
 		}
-		seen[n] = true
-		p, err := ps.get(ctx, n)
-		if err != nil {
+		p, err := ps.get(ctx, name)
+		if err != nil || p == nil {
 			return nil, err
 		}
-		if p != nil {
-			rendered = append(rendered, p.Render(id))
+		return p.Render(id), nil
+	})
+}
+
+// identityKey is a digest of every value a template may read.
+func identityKey(id *policy.Identity) string {
+	h := sha256.New()
+	field := func(s string) {
+		fmt.Fprintf(h, "%d:%s;", len(s), s)
+	}
+	strMap := func(m map[string]string) {
+		keys := slices.Sorted(maps.Keys(m))
+		field(fmt.Sprint(len(keys)))
+		for _, k := range keys {
+			field(k)
+			field(m[k])
 		}
 	}
-	return policy.NewACL(rendered)
+	field(id.EntityID)
+	field(id.EntityName)
+	strMap(id.EntityMetadata)
+	accs := slices.Sorted(maps.Keys(id.Aliases))
+	field(fmt.Sprint(len(accs)))
+	for _, acc := range accs {
+		a := id.Aliases[acc]
+		field(acc)
+		field(a.ID)
+		field(a.Name)
+		strMap(a.Metadata)
+	}
+	strMap(id.Groups)
+	return "identity/" + hex.EncodeToString(h.Sum(nil))
 }
 
 func templateIdentity(ent *logical.Entity) *policy.Identity {

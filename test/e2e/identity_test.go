@@ -94,6 +94,19 @@ func TestIdentityEntityCRUDAndLogins(t *testing.T) {
 	_, err = alice.KVv2("secret").Get(t.Context(), "users/bob/notes")
 	wantStatus(t, err, http.StatusForbidden, "another user's directory")
 
+	// The template follows the entity (renamed) and the policy (rewritten).
+	_, err = c.Logical().Write("identity/entity/id/"+eid, map[string]any{"name": "bob"})
+	must(t, err, "rename entity")
+	_, err = alice.KVv2("secret").Get(t.Context(), "users/bob/notes")
+	must(t, err, "template after rename")
+	_, err = alice.KVv2("secret").Get(t.Context(), "users/alice/notes")
+	wantStatus(t, err, http.StatusForbidden, "old name after rename")
+	must(t, c.Sys().PutPolicy("own-dir", `path "secret/data/users/{{identity.entity.name}}/other" { capabilities = ["read"] }`), "rewrite templated policy")
+	_, err = alice.KVv2("secret").Get(t.Context(), "users/bob/notes")
+	wantStatus(t, err, http.StatusForbidden, "template after the policy changed")
+	_, err = c.Logical().Write("identity/entity/id/"+eid, map[string]any{"name": "alice"})
+	must(t, err, "rename back")
+
 	// A disabled entity's tokens stop working.
 	_, err = c.Logical().Write("identity/entity/id/"+eid, map[string]any{"disabled": true})
 	must(t, err, "disable")
