@@ -98,7 +98,21 @@ func (st *unsealed) attachEntity(ctx context.Context, cl *call, auth *logical.Au
 		return logical.ErrPermissionDenied
 	}
 	auth.EntityID = id
+	if ent != nil && len(ent.Policies) > 0 {
+		auth.IdentityPolicies = slices.Clone(ent.Policies)
+	}
 	return nil
+}
+
+// addIdentityPolicies lists a login's identity policies among its
+// policies, as Vault's login answer does.
+func addIdentityPolicies(auth *logical.Auth) {
+	if len(auth.IdentityPolicies) == 0 {
+		return
+	}
+	all := append(slices.Clone(auth.Policies), auth.IdentityPolicies...)
+	slices.Sort(all)
+	auth.Policies = slices.Compact(all)
 }
 
 // entityOf returns the entity of a token, nil when it has none.

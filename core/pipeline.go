@@ -273,5 +273,6 @@ func (st *unsealed) mintLoginToken(ctx context.Context, cl *call, auth *logical.
 	if _, err := st.tokens.CreateFromAuth(ctx, cl.req.Path, auth); err != nil {
 		return err
 	}
+	addIdentityPolicies(auth)
 	return nil
 }

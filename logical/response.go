@@ -50,12 +50,14 @@ type Auth struct {
 	Accessor    string
 	DisplayName string
 	// Policies are all the token's policies; TokenPolicies those attached
-	// to the token itself (the same set here, as identity policies do not
-	// exist yet).
-	Policies        []string
-	TokenPolicies   []string
-	NoDefaultPolicy bool
-	Metadata        map[string]string
+	// to the token itself.
+	Policies      []string
+	TokenPolicies []string
+	// IdentityPolicies are those the token's entity and its groups add at
+	// request time (as of the login, in a login's answer).
+	IdentityPolicies []string
+	NoDefaultPolicy  bool
+	Metadata         map[string]string
 
 	TTL            time.Duration
 	MaxTTL         time.Duration

@@ -106,6 +106,11 @@ func TestIdentityEntityCRUDAndLogins(t *testing.T) {
 	wantStatus(t, err, http.StatusForbidden, "template after the policy changed")
 	_, err = c.Logical().Write("identity/entity/id/"+eid, map[string]any{"name": "alice"})
 	must(t, err, "rename back")
+	again := userpassLogin(t, s, "alice", "pw")
+	if !slices.Equal(again.Auth.IdentityPolicies, []string{"own-dir", "team-reader"}) || !slices.Contains(again.Auth.Policies, "team-reader") ||
+		slices.Contains(again.Auth.TokenPolicies, "team-reader") {
+		t.Fatalf("login policies %v token %v identity %v", again.Auth.Policies, again.Auth.TokenPolicies, again.Auth.IdentityPolicies)
+	}
 
 	// A disabled entity's tokens stop working.
 	_, err = c.Logical().Write("identity/entity/id/"+eid, map[string]any{"disabled": true})
