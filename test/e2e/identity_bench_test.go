@@ -58,3 +58,55 @@ func BenchmarkEntityTokenRead(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkWrapUnwrap measures one wrapped KV read followed by its unwrap
+// (two round trips, a token created and revoked).
+func BenchmarkWrapUnwrap(b *testing.B) {
+	s := vaulttest.Start(b, vaulttest.Options{})
+	if _, err := s.Client.KVv2("secret").Put(b.Context(), "w", map[string]any{"k": "v"}); err != nil {
+		b.Fatal(err)
+	}
+	w, err := s.Client.Clone()
+	if err != nil {
+		b.Fatal(err)
+	}
+	w.SetToken(s.RootToken)
+	w.SetWrappingLookupFunc(func(string, string) string { return "60s" })
+	for b.Loop() {
+		sec, err := w.Logical().Read("secret/data/w")
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := s.Client.Logical().Unwrap(sec.WrapInfo.Token); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkAppRoleLogin measures an AppRole login with a reusable secret
+// ID (HMAC, storage reads, entity lookup, token creation).
+func BenchmarkAppRoleLogin(b *testing.B) {
+	s := vaulttest.Start(b, vaulttest.Options{})
+	c := s.Client
+	if err := c.Sys().EnableAuthWithOptions("approle", &api.EnableAuthOptions{Type: "approle"}); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := c.Logical().Write("auth/approle/role/bench", map[string]any{"token_ttl": "1m"}); err != nil {
+		b.Fatal(err)
+	}
+	rid, err := c.Logical().Read("auth/approle/role/bench/role-id")
+	if err != nil {
+		b.Fatal(err)
+	}
+	sid, err := c.Logical().Write("auth/approle/role/bench/secret-id", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	anon := s.NewClient("")
+	body := map[string]any{"role_id": rid.Data["role_id"], "secret_id": sid.Data["secret_id"]}
+	for b.Loop() {
+		if _, err := anon.Logical().Write("auth/approle/login", body); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
