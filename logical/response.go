@@ -50,14 +50,11 @@ type Auth struct {
 	Accessor    string
 	DisplayName string
 	// Policies are all the token's policies; TokenPolicies those attached
-	// to the token itself.
-	Policies      []string
-	TokenPolicies []string
-	// IdentityPolicies are those the token's entity and its groups add at
-	// request time (as of the login, in a login's answer).
-	IdentityPolicies []string
-	NoDefaultPolicy  bool
-	Metadata         map[string]string
+	// to the token itself (IdentityPolicies are the others).
+	Policies        []string
+	TokenPolicies   []string
+	NoDefaultPolicy bool
+	Metadata        map[string]string
 
 	TTL            time.Duration
 	MaxTTL         time.Duration
@@ -71,6 +68,9 @@ type Auth struct {
 	Orphan         bool
 	IssueTime      time.Time
 
+	// IdentityPolicies are those the token's entity and its groups add at
+	// request time (as of the login, in a login's answer).
+	IdentityPolicies []string
 	// Alias, set by a login, names the caller in the auth method's own
 	// terms; core finds or creates its identity entity and sets EntityID.
 	Alias *Alias

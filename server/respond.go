@@ -95,19 +95,19 @@ func newEnvelope(req *logical.Request, resp *logical.Response) *envelope {
 			tokenType = string(logical.TokenTypeService)
 		}
 		env.Auth = &authBody{
-			ClientToken:      a.ClientToken,
-			Accessor:         a.Accessor,
-			Policies:         a.Policies,
-			TokenPolicies:    a.TokenPolicies,
-			IdentityPolicies: a.IdentityPolicies,
-			Metadata:         a.Metadata,
-			LeaseDuration:    int64(a.TTL.Seconds()),
-			Renewable:        a.Renewable,
-			EntityID:         a.EntityID,
-			TokenType:        tokenType,
-			Orphan:           a.Orphan,
-			NumUses:          a.NumUses,
+			ClientToken:   a.ClientToken,
+			Accessor:      a.Accessor,
+			Policies:      a.Policies,
+			TokenPolicies: a.TokenPolicies,
+			Metadata:      a.Metadata,
+			LeaseDuration: int64(a.TTL.Seconds()),
+			Renewable:     a.Renewable,
+			EntityID:      a.EntityID,
+			TokenType:     tokenType,
+			Orphan:        a.Orphan,
+			NumUses:       a.NumUses,
 		}
+		env.Auth.IdentityPolicies = a.IdentityPolicies
 	}
 	return env
 }
