@@ -30,15 +30,8 @@ type role struct {
 	Audience                             string   `json:"audience"`
 	AliasNameSource                      string   `json:"alias_name_source"`
 
-	TokenPolicies        []string      `json:"token_policies"`
-	TokenTTL             time.Duration `json:"token_ttl"`
-	TokenMaxTTL          time.Duration `json:"token_max_ttl"`
-	TokenExplicitMaxTTL  time.Duration `json:"token_explicit_max_ttl"`
-	TokenPeriod          time.Duration `json:"token_period"`
-	TokenBoundCIDRs      []string      `json:"token_bound_cidrs"`
-	TokenNoDefaultPolicy bool          `json:"token_no_default_policy"`
-	TokenNumUses         int64         `json:"token_num_uses"`
-	TokenType            string        `json:"token_type"`
+	// The common token_* fields, stored flat under their Vault names.
+	tokenutil.TokenParams
 
 	Policies   []string      `json:"policies,omitempty"`
 	TTL        time.Duration `json:"ttl,omitempty"`
@@ -94,25 +87,10 @@ func (r *role) allowsAddr(remote string) bool {
 	return tokenutil.AddrInCIDRs(remote, r.TokenBoundCIDRs)
 }
 
-// tokenType maps the role's token_type onto what core mints.
-func (r *role) tokenType() logical.TokenType {
-	if r.TokenType == "batch" {
-		return logical.TokenTypeBatch
-	}
-	return logical.TokenTypeService
-}
-
 // auth builds the token a login asks core to mint.
 func (r *role) auth(roleName string, c *saClaims) *logical.Auth {
-	policies := slices.Clone(r.TokenPolicies)
-	if policies == nil {
-		policies = []string{}
-	}
-	return &logical.Auth{
-		DisplayName:     c.Namespace + "-" + c.Name,
-		Policies:        policies,
-		TokenPolicies:   slices.Clone(policies),
-		NoDefaultPolicy: r.TokenNoDefaultPolicy,
+	auth := &logical.Auth{
+		DisplayName: c.Namespace + "-" + c.Name,
 		Metadata: map[string]string{
 			"role":                        roleName,
 			"service_account_name":        c.Name,
@@ -120,14 +98,6 @@ func (r *role) auth(roleName string, c *saClaims) *logical.Auth {
 			"service_account_secret_name": c.SecretName,
 			"service_account_uid":         c.UID,
 		},
-		TTL:            r.TokenTTL,
-		MaxTTL:         r.TokenMaxTTL,
-		ExplicitMaxTTL: r.TokenExplicitMaxTTL,
-		Period:         r.TokenPeriod,
-		NumUses:        int(r.TokenNumUses),
-		Renewable:      true,
-		BoundCIDRs:     slices.Clone(r.TokenBoundCIDRs),
-		TokenType:      r.tokenType(),
 		// The identity store finds (or creates) one entity per alias.
 		Alias: &logical.Alias{Name: r.aliasName(c), Metadata: map[string]string{
 			"service_account_name":        c.Name,
@@ -143,6 +113,8 @@ func (r *role) auth(roleName string, c *saClaims) *logical.Auth {
 			"alias_name":                r.aliasName(c),
 		},
 	}
+	r.PopulateTokenAuth(auth)
+	return auth
 }
 
 func (r *role) aliasName(c *saClaims) string {
