@@ -214,3 +214,16 @@ func templateIdentity(ent *logical.Entity) *policy.Identity {
 	}
 	return id
 }
+
+// IdentityPolicies lets token lookups report a token's identity policies.
+func (h tokenHooks) IdentityPolicies(ctx context.Context, entityID string) []string {
+	store := h.st.identityStore()
+	if store == nil {
+		return nil
+	}
+	ent, err := store.EntityInfo(ctx, entityID)
+	if err != nil || ent == nil {
+		return nil
+	}
+	return ent.Policies
+}

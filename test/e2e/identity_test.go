@@ -111,6 +111,11 @@ func TestIdentityEntityCRUDAndLogins(t *testing.T) {
 		slices.Contains(again.Auth.TokenPolicies, "team-reader") {
 		t.Fatalf("login policies %v token %v identity %v", again.Auth.Policies, again.Auth.TokenPolicies, again.Auth.IdentityPolicies)
 	}
+	self, err := s.NewClient(again.Auth.ClientToken).Auth().Token().LookupSelf()
+	must(t, err, "lookup-self")
+	if ip, _ := self.Data["identity_policies"].([]any); len(ip) != 2 || ip[0] != "own-dir" {
+		t.Fatalf("lookup-self identity_policies: %v", self.Data["identity_policies"])
+	}
 
 	// A disabled entity's tokens stop working.
 	_, err = c.Logical().Write("identity/entity/id/"+eid, map[string]any{"disabled": true})
