@@ -133,6 +133,7 @@ func (st *unsealed) newBackend(ctx context.Context, e *MountEntry, rt *route) (l
 			Storage: rt.view,
 			System:  rt.system,
 			Logger:  c.logger.With("mount", "auth/token/"),
+			Crypter: c.barrier,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("token store: %w", err)

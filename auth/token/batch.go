@@ -18,8 +18,8 @@ import (
 	"github.com/vaultd/vaultd/tokenutil"
 )
 
-// Batch tokens are not stored: the token is its own entry, encrypted
-// (AES-256-GCM) under a key the store keeps inside the barrier. They have
+// Batch tokens are not stored: the token is its own entry, encrypted by the
+// barrier's keyring (Config.Crypter), so they open across sys/rotate. They have
 // no accessor, cannot be renewed, carry no use count and create no
 // children. A batch child of a service token dies with its parent: the
 // parent is checked on every use.
@@ -33,7 +33,8 @@ const TypeBatch = "batch"
 const (
 	batchPrefix = "hvb."
 	batchKeyKey = "batch-key"
-	batchAAD    = "vaultd batch token v1"
+	// batchAAD binds the ciphertext to this use, as a path binds an entry.
+	batchAAD = "\x00batch-token"
 )
 
 // batchEntry is what a batch token holds.
@@ -55,9 +56,34 @@ type batchEntry struct {
 	Nonce []byte `json:"n"`
 }
 
-// loadBatchAEAD reads the batch-token key from the store's view, creating
-// it on first use.
-func loadBatchAEAD(ctx context.Context, st logical.Storage) (cipher.AEAD, error) {
+// Crypter seals and opens values that are not stored; the barrier is one.
+type Crypter interface {
+	Encrypt(aad string, plaintext []byte) ([]byte, error)
+	Decrypt(aad string, ciphertext []byte) ([]byte, error)
+}
+
+// aeadCrypter is a Crypter over one AES-GCM key, random nonce first.
+type aeadCrypter struct{ aead cipher.AEAD }
+
+func (c aeadCrypter) Encrypt(aad string, plaintext []byte) ([]byte, error) {
+	nonce := make([]byte, c.aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, err
+	}
+	return c.aead.Seal(nonce, nonce, plaintext, []byte(aad)), nil
+}
+
+func (c aeadCrypter) Decrypt(aad string, ciphertext []byte) ([]byte, error) {
+	n := c.aead.NonceSize()
+	if len(ciphertext) < n {
+		return nil, errors.New("batch token too short")
+	}
+	return c.aead.Open(nil, ciphertext[:n], ciphertext[n:], []byte(aad))
+}
+
+// loadBatchAEAD reads the store's own batch-token key from its view,
+// creating it on first use; only used without a Crypter.
+func loadBatchAEAD(ctx context.Context, st logical.Storage) (Crypter, error) {
 	ent, err := st.Get(ctx, batchKeyKey)
 	if err != nil {
 		return nil, fmt.Errorf("read batch token key: %w", err)
@@ -78,7 +104,11 @@ func loadBatchAEAD(ctx context.Context, st logical.Storage) (cipher.AEAD, error)
 	if err != nil {
 		return nil, fmt.Errorf("batch token key: %w", err)
 	}
-	return cipher.NewGCM(block)
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, fmt.Errorf("batch token key: %w", err)
+	}
+	return aeadCrypter{aead: aead}, nil
 }
 
 // IsBatch reports whether e is a batch token.
@@ -125,11 +155,10 @@ func (s *Store) insertBatch(ctx context.Context, e *Entry, parent *Entry) error 
 	if err != nil {
 		return fmt.Errorf("encode batch token: %w", err)
 	}
-	nonce := make([]byte, s.batch.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
-		return err
+	sealed, err := s.batch.Encrypt(batchAAD, plain)
+	if err != nil {
+		return fmt.Errorf("encrypt batch token: %w", err)
 	}
-	sealed := s.batch.Seal(nonce, nonce, plain, []byte(batchAAD))
 	e.ID = batchPrefix + base64.RawURLEncoding.EncodeToString(sealed)
 	e.Type, e.Accessor, e.Renewable, e.Orphan = TypeBatch, "", false, parent == nil
 	if parent != nil {
@@ -143,11 +172,10 @@ func (s *Store) insertBatch(ctx context.Context, e *Entry, parent *Entry) error 
 // or its parent is gone.
 func (s *Store) lookupBatch(ctx context.Context, id string) (*Entry, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimPrefix(id, batchPrefix))
-	if err != nil || len(raw) < s.batch.NonceSize() {
+	if err != nil {
 		return nil, nil
 	}
-	n := s.batch.NonceSize()
-	plain, err := s.batch.Open(nil, raw[:n], raw[n:], []byte(batchAAD))
+	plain, err := s.batch.Decrypt(batchAAD, raw)
 	if err != nil {
 		return nil, nil
 	}

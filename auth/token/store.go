@@ -2,7 +2,6 @@ package token
 
 import (
 	"context"
-	"crypto/cipher"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
@@ -70,6 +69,9 @@ type Config struct {
 	Hooks Hooks
 	// CacheSize bounds the number of cached entries (0: 65536).
 	CacheSize int
+	// Crypter encrypts batch tokens: core passes the barrier. Without one
+	// the store keeps a key of its own in Storage (for tests).
+	Crypter Crypter
 }
 
 // Store is the token store. It is safe for concurrent use.
@@ -89,7 +91,7 @@ type Store struct {
 	customIDMu sync.Mutex
 
 	// batch encrypts batch tokens (see batch.go).
-	batch cipher.AEAD
+	batch Crypter
 
 	cacheMu  sync.RWMutex
 	cache    map[hmacSum]*Entry
@@ -119,9 +121,13 @@ func NewStore(ctx context.Context, conf Config) (*Store, error) {
 	if size <= 0 {
 		size = defaultCacheSize
 	}
-	batch, err := loadBatchAEAD(ctx, conf.Storage)
-	if err != nil {
-		return nil, fmt.Errorf("token store: %w", err)
+	batch := conf.Crypter
+	if batch == nil {
+		own, err := loadBatchAEAD(ctx, conf.Storage)
+		if err != nil {
+			return nil, fmt.Errorf("token store: %w", err)
+		}
+		batch = own
 	}
 	s := &Store{
 		batch:    batch,

@@ -63,6 +63,13 @@ func TestBatchTokens(t *testing.T) {
 	_, err = s.NewClient(login.Auth.ClientToken).KVv2("secret").Get(t.Context(), "app/cfg")
 	must(t, err, "login batch token reads")
 
+	// Encrypted by the barrier's keyring: still opens after a key rotation.
+	must(t, c.Sys().Rotate(), "rotate")
+	_, err = batch.KVv2("secret").Get(t.Context(), "app/cfg")
+	must(t, err, "batch token after sys/rotate")
+	_, err = s.NewClient(tok[:len(tok)-3]+"AAA").KVv2("secret").Get(t.Context(), "app/cfg")
+	wantStatus(t, err, http.StatusForbidden, "tampered batch token")
+
 	if after := accessors(); after != before {
 		t.Fatalf("batch tokens were stored: %d accessors before, %d after", before, after)
 	}
@@ -70,4 +77,29 @@ func TestBatchTokens(t *testing.T) {
 	wantStatus(t, err, http.StatusBadRequest, "batch token with a use count")
 	_, err = c.Logical().Write("auth/userpass/users/bad", map[string]any{"password": "pw", "token_type": "batch", "token_period": "1h"})
 	wantStatus(t, err, http.StatusBadRequest, "periodic batch role")
+}
+
+// TestIdentityAndBatchSurviveRestart: on bbolt, an entity, its alias and a
+// batch token are all still good after a restart and unseal.
+func TestIdentityAndBatchSurviveRestart(t *testing.T) {
+	s := vaulttest.Start(t, vaulttest.Options{Dir: t.TempDir()})
+	c := s.Client
+	must(t, c.Sys().EnableAuthWithOptions("userpass", &api.EnableAuthOptions{Type: "userpass"}), "enable userpass")
+	_, err := c.Logical().Write("auth/userpass/users/eve", map[string]any{"password": "pw", "token_type": "batch"})
+	must(t, err, "user")
+	first, err := s.NewClient("").Logical().Write("auth/userpass/login/eve", map[string]any{"password": "pw"})
+	must(t, err, "login")
+
+	s.Restart()
+	s.Unseal(s.Shares...)
+	again, err := s.NewClient("").Logical().Write("auth/userpass/login/eve", map[string]any{"password": "pw"})
+	must(t, err, "login after restart")
+	if again.Auth.EntityID != first.Auth.EntityID {
+		t.Fatalf("entity %q after restart, %q before", again.Auth.EntityID, first.Auth.EntityID)
+	}
+	self, err := s.NewClient(first.Auth.ClientToken).Auth().Token().LookupSelf()
+	must(t, err, "batch token from before the restart")
+	if self.Data["entity_id"] != first.Auth.EntityID {
+		t.Fatalf("lookup-self after restart: %v", self.Data)
+	}
 }
