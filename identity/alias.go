@@ -105,12 +105,12 @@ func (b *Backend) writeAlias(ctx context.Context, req *logical.Request, pathID s
 		if err := b.put(ctx, entityPrefix+newEntity.ID, newEntity); err != nil {
 			return nil, err
 		}
-		b.entities[newEntity.ID] = newEntity
+		b.setEntity(newEntity)
 	}
 	if err := b.put(ctx, aliasPrefix+a.ID, a); err != nil {
 		return nil, err
 	}
-	b.aliases[a.ID] = a
+	b.setAlias(a)
 	return &logical.Response{Data: map[string]any{"id": a.ID, "canonical_id": a.CanonicalID}}, nil
 }
 
@@ -149,6 +149,6 @@ func (b *Backend) deleteAlias(ctx context.Context, id string) error {
 	if err := b.del(ctx, aliasPrefix+id); err != nil {
 		return err
 	}
-	delete(b.aliases, id)
+	b.dropAlias(id)
 	return nil
 }

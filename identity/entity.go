@@ -158,7 +158,7 @@ func (b *Backend) writeEntity(ctx context.Context, req *logical.Request, pathID,
 	if err := b.put(ctx, entityPrefix+e.ID, e); err != nil {
 		return nil, err
 	}
-	b.entities[e.ID] = e
+	b.setEntity(e)
 	if !creating {
 		return nil, nil
 	}
@@ -260,7 +260,7 @@ func (b *Backend) deleteEntity(ctx context.Context, byID bool, key string) error
 		if err := b.del(ctx, aliasPrefix+a.ID); err != nil {
 			return err
 		}
-		delete(b.aliases, a.ID)
+		b.dropAlias(a.ID)
 	}
 	for _, g := range b.groups {
 		if !slices.Contains(g.MemberEntityIDs, e.ID) {
@@ -276,7 +276,7 @@ func (b *Backend) deleteEntity(ctx context.Context, byID bool, key string) error
 	if err := b.del(ctx, entityPrefix+e.ID); err != nil {
 		return err
 	}
-	delete(b.entities, e.ID)
+	b.dropEntity(e.ID)
 	return nil
 }
 

@@ -78,6 +78,53 @@ type Backend struct {
 	entities map[string]*entity
 	aliases  map[string]*alias
 	groups   map[string]*group
+	// Indexes, kept by setEntity, dropEntity, setAlias and dropAlias:
+	// lower-cased entity name → ID, mount accessor and alias name → alias
+	// ID, entity ID → its alias IDs.
+	byName     map[string]string
+	byAliasKey map[string]string
+	byEntity   map[string][]string
+}
+
+func aliasKey(accessor, name string) string { return accessor + "\x00" + name }
+
+// setEntity stores e in the maps. The caller holds b.mu for writing.
+func (b *Backend) setEntity(e *entity) {
+	if old, ok := b.entities[e.ID]; ok {
+		delete(b.byName, strings.ToLower(old.Name))
+	}
+	b.entities[e.ID] = e
+	b.byName[strings.ToLower(e.Name)] = e.ID
+}
+
+func (b *Backend) dropEntity(id string) {
+	if old, ok := b.entities[id]; ok {
+		delete(b.byName, strings.ToLower(old.Name))
+	}
+	delete(b.entities, id)
+}
+
+// setAlias stores a in the maps. The caller holds b.mu for writing.
+func (b *Backend) setAlias(a *alias) {
+	b.dropAlias(a.ID)
+	b.aliases[a.ID] = a
+	b.byAliasKey[aliasKey(a.MountAccessor, a.Name)] = a.ID
+	b.byEntity[a.CanonicalID] = append(b.byEntity[a.CanonicalID], a.ID)
+}
+
+func (b *Backend) dropAlias(id string) {
+	old, ok := b.aliases[id]
+	if !ok {
+		return
+	}
+	delete(b.aliases, id)
+	delete(b.byAliasKey, aliasKey(old.MountAccessor, old.Name))
+	ids := slices.DeleteFunc(slices.Clone(b.byEntity[old.CanonicalID]), func(x string) bool { return x == id })
+	if len(ids) == 0 {
+		delete(b.byEntity, old.CanonicalID)
+	} else {
+		b.byEntity[old.CanonicalID] = ids
+	}
 }
 
 var (
@@ -134,15 +181,23 @@ func (b *Backend) load(ctx context.Context) error {
 	if b.loaded {
 		return nil
 	}
-	b.entities, b.aliases, b.groups = map[string]*entity{}, map[string]*alias{}, map[string]*group{}
-	if err := loadAll(ctx, b.storage, entityPrefix, b.entities); err != nil {
+	entities, aliases, groups := map[string]*entity{}, map[string]*alias{}, map[string]*group{}
+	if err := loadAll(ctx, b.storage, entityPrefix, entities); err != nil {
 		return err
 	}
-	if err := loadAll(ctx, b.storage, aliasPrefix, b.aliases); err != nil {
+	if err := loadAll(ctx, b.storage, aliasPrefix, aliases); err != nil {
 		return err
 	}
-	if err := loadAll(ctx, b.storage, groupPrefix, b.groups); err != nil {
+	if err := loadAll(ctx, b.storage, groupPrefix, groups); err != nil {
 		return err
+	}
+	b.entities, b.aliases, b.groups = map[string]*entity{}, map[string]*alias{}, groups
+	b.byName, b.byAliasKey, b.byEntity = map[string]string{}, map[string]string{}, map[string][]string{}
+	for _, e := range entities {
+		b.setEntity(e)
+	}
+	for _, a := range aliases {
+		b.setAlias(a)
 	}
 	b.loaded = true
 	return nil
@@ -212,29 +267,20 @@ func newID() (string, error) {
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:], nil
 }
 
-// entityByName, aliasByKey and groupByName scan the maps; the caller holds b.mu.
+// entityByName, aliasByKey and aliasesOf use the indexes; groupByName
+// scans (groups are few). The caller holds b.mu.
 func (b *Backend) entityByName(name string) *entity {
-	for _, e := range b.entities {
-		if strings.EqualFold(e.Name, name) {
-			return e
-		}
-	}
-	return nil
+	return b.entities[b.byName[strings.ToLower(name)]]
 }
 
 func (b *Backend) aliasByKey(accessor, name string) *alias {
-	for _, a := range b.aliases {
-		if a.MountAccessor == accessor && a.Name == name {
-			return a
-		}
-	}
-	return nil
+	return b.aliases[b.byAliasKey[aliasKey(accessor, name)]]
 }
 
 func (b *Backend) aliasesOf(entityID string) []*alias {
 	var out []*alias
-	for _, a := range b.aliases {
-		if a.CanonicalID == entityID {
+	for _, id := range b.byEntity[entityID] {
+		if a, ok := b.aliases[id]; ok {
 			out = append(out, a)
 		}
 	}
@@ -286,11 +332,22 @@ func (b *Backend) ResolveAlias(ctx context.Context, mount logical.MountInfo, in 
 	if in == nil || in.Name == "" || mount.Accessor == "" {
 		return "", errors.New("identity: alias without name or mount")
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if err := b.load(ctx); err != nil {
+	if err := b.ensureLoaded(ctx); err != nil {
 		return "", err
 	}
+	// The common case, a known alias with the same metadata, under the
+	// read lock only.
+	b.mu.RLock()
+	if a := b.aliasByKey(mount.Accessor, in.Name); a != nil && (in.Metadata == nil || maps.Equal(a.Metadata, in.Metadata)) {
+		if _, ok := b.entities[a.CanonicalID]; ok {
+			b.mu.RUnlock()
+			return a.CanonicalID, nil
+		}
+	}
+	b.mu.RUnlock()
+
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	now := b.system.Now()
 	if a := b.aliasByKey(mount.Accessor, in.Name); a != nil {
 		if _, ok := b.entities[a.CanonicalID]; ok {
@@ -300,7 +357,7 @@ func (b *Backend) ResolveAlias(ctx context.Context, mount logical.MountInfo, in 
 				if err := b.put(ctx, aliasPrefix+c.ID, &c); err != nil {
 					return "", err
 				}
-				b.aliases[c.ID] = &c
+				b.setAlias(&c)
 			}
 			return a.CanonicalID, nil
 		}
@@ -324,7 +381,8 @@ func (b *Backend) ResolveAlias(ctx context.Context, mount logical.MountInfo, in 
 	if err := b.put(ctx, aliasPrefix+aid, a); err != nil {
 		return "", err
 	}
-	b.entities[eid], b.aliases[aid] = e, a
+	b.setEntity(e)
+	b.setAlias(a)
 	b.logger.Debug("entity created for a login", "entity_id", eid, "mount_accessor", mount.Accessor)
 	return eid, nil
 }
