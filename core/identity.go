@@ -227,3 +227,23 @@ func (h tokenHooks) IdentityPolicies(ctx context.Context, entityID string) []str
 	}
 	return ent.Policies
 }
+
+// forgetMountAliases drops the identity aliases of an auth mount being
+// disabled, as Vault does; the entities stay.
+func (st *unsealed) forgetMountAliases(ctx context.Context, e *MountEntry) error {
+	if e.Table != tableAuth {
+		return nil
+	}
+	rt, _ := st.router.match("identity/")
+	if rt == nil || rt.entry.Type != typeIdentity {
+		return nil
+	}
+	if f, ok := rt.backend.(interface {
+		DeleteMountAliases(ctx context.Context, accessor string) error
+	}); ok {
+		if err := f.DeleteMountAliases(ctx, e.Accessor); err != nil {
+			return fmt.Errorf("delete identity aliases of %s: %w", e.routePath(), err)
+		}
+	}
+	return nil
+}

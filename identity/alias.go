@@ -152,3 +152,23 @@ func (b *Backend) deleteAlias(ctx context.Context, id string) error {
 	b.dropAlias(id)
 	return nil
 }
+
+// DeleteMountAliases deletes every alias of a mount; core calls it when the
+// auth mount is disabled. The entities stay.
+func (b *Backend) DeleteMountAliases(ctx context.Context, accessor string) error {
+	if err := b.ensureLoaded(ctx); err != nil {
+		return err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for id, a := range b.aliases {
+		if a.MountAccessor != accessor {
+			continue
+		}
+		if err := b.del(ctx, aliasPrefix+id); err != nil {
+			return err
+		}
+		b.dropAlias(id)
+	}
+	return nil
+}

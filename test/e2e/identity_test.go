@@ -191,6 +191,14 @@ func TestIdentityAliasesAndBadInput(t *testing.T) {
 	if ent.Data["name"] != "carol" || !slices.ContainsFunc(ent.Data["aliases"].([]any), func(a any) bool { return a.(map[string]any)["mount_accessor"] == upAcc }) {
 		t.Fatalf("entity after bad input: %v", ent.Data)
 	}
+	// Disabling the auth mount drops its aliases; the entity stays.
+	must(t, c.Sys().DisableAuth("userpass"), "disable userpass")
+	if n := count("identity/entity-alias/id"); n != 0 {
+		t.Fatalf("%d aliases left after their mount was disabled", n)
+	}
+	if e, err := c.Logical().Read("identity/entity/id/" + eid); err != nil || e == nil {
+		t.Fatalf("the entity went with its mount: %v %v", e, err)
+	}
 	// identity/ is built in: it cannot be disabled or mounted again.
 	wantStatus(t, c.Sys().Unmount("identity"), http.StatusBadRequest, "unmount identity")
 	wantStatus(t, c.Sys().Mount("ident2", &api.MountInput{Type: "identity"}), http.StatusBadRequest, "mount another identity")
