@@ -35,6 +35,7 @@ func newSysBackend(st *unsealed) *sysBackend {
 	b.routes = append(b.routes, b.auditRoutes()...)
 	b.routes = append(b.routes, b.miscRoutes()...)
 	b.routes = append(b.routes, b.haRoutes()...)
+	b.routes = append(b.routes, b.wrappingRoutes()...)
 	return b
 }
 

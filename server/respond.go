@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 
 	"github.com/vaultd/vaultd/logical"
@@ -23,10 +24,28 @@ func respondError(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, body)
 }
 
-// respondErr answers an error from the core or a parser: its message with
-// the status logical.StatusOf gives it.
+// respondErr answers an error from the core or a parser: a
+// logical.CodedError's message with its status (bad input, permission
+// denied, sealed...). Any other error is an internal failure whose text
+// may name files, storage limits or other internals: the client gets 500
+// "internal error" and the details go to the server log with the request
+// line.
 func respondErr(w http.ResponseWriter, err error) {
-	respondError(w, logical.StatusOf(err), err.Error())
+	var coded *logical.CodedError
+	if errors.As(err, &coded) {
+		respondError(w, coded.Status, err.Error())
+		return
+	}
+	if rec, ok := w.(internalErrorRecorder); ok {
+		rec.recordInternalError(err)
+	}
+	respondError(w, http.StatusInternalServerError, "internal error")
+}
+
+// internalErrorRecorder keeps the internal error behind a 500 for the
+// request log.
+type internalErrorRecorder interface {
+	recordInternalError(err error)
 }
 
 // writeJSON writes body as JSON with the given status. Encoding errors can
@@ -49,7 +68,7 @@ type envelope struct {
 	Renewable     bool           `json:"renewable"`
 	LeaseDuration int64          `json:"lease_duration"`
 	Data          map[string]any `json:"data"`
-	WrapInfo      *struct{}      `json:"wrap_info"`
+	WrapInfo      *wrapInfoBody  `json:"wrap_info"`
 	Warnings      []string       `json:"warnings"`
 	Auth          *authBody      `json:"auth"`
 	MountType     string         `json:"mount_type"`
@@ -72,8 +91,12 @@ type authBody struct {
 	NumUses          int               `json:"num_uses"`
 }
 
-// newEnvelope renders resp for req.
+// newEnvelope renders resp for req. A wrapped response shows only its
+// wrap_info (and warnings).
 func newEnvelope(req *logical.Request, resp *logical.Response) *envelope {
+	if resp.WrapInfo != nil {
+		return &envelope{RequestID: req.ID, WrapInfo: newWrapInfoBody(resp.WrapInfo), Warnings: resp.Warnings, MountType: req.MountType}
+	}
 	env := &envelope{
 		RequestID: req.ID,
 		Data:      resp.Data,
@@ -103,6 +126,7 @@ func newEnvelope(req *logical.Request, resp *logical.Response) *envelope {
 			Orphan:        a.Orphan,
 			NumUses:       a.NumUses,
 		}
+		env.Auth.IdentityPolicies = a.IdentityPolicies
 	}
 	return env
 }
@@ -134,7 +158,7 @@ func respondLogical(w http.ResponseWriter, req *logical.Request, resp *logical.R
 		w.WriteHeader(http.StatusTemporaryRedirect)
 		return
 	}
-	if req.Operation == logical.ListOperation {
+	if req.Operation == logical.ListOperation && resp.WrapInfo == nil {
 		if status := listStatus(resp); status != 0 {
 			respondError(w, status, "")
 			return

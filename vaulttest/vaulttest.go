@@ -6,6 +6,7 @@ package vaulttest
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"path/filepath"
 	"testing"
@@ -32,6 +33,10 @@ type Options struct {
 	Audit []*config.AuditDevice
 	// DefaultLeaseTTL and MaxLeaseTTL are the server-wide lease limits.
 	DefaultLeaseTTL, MaxLeaseTTL time.Duration
+	// AllowAuditLogPrefixing sets allow_audit_log_prefixing.
+	AllowAuditLogPrefixing bool
+	// Logger, when set, receives the server's log lines.
+	Logger *slog.Logger
 }
 
 // Server is a running vaultd.
@@ -61,6 +66,7 @@ func Start(t testing.TB, opts Options) *Server {
 	conf := config.Dev("127.0.0.1:0")
 	conf.Audit = opts.Audit
 	conf.DefaultLeaseTTL, conf.MaxLeaseTTL = opts.DefaultLeaseTTL, opts.MaxLeaseTTL
+	conf.AllowAuditLogPrefixing = opts.AllowAuditLogPrefixing
 	if opts.Dir != "" {
 		conf.Storage = &config.Storage{Type: config.StorageBbolt, DeclaredType: "bbolt", Path: filepath.Join(opts.Dir, "vaultd.db")}
 	}
@@ -77,7 +83,7 @@ func Start(t testing.TB, opts Options) *Server {
 // boot builds the node and starts serving.
 func (s *Server) boot() {
 	s.t.Helper()
-	n, err := node.New(context.Background(), s.conf, node.Options{})
+	n, err := node.New(context.Background(), s.conf, node.Options{Logger: s.opts.Logger})
 	if err != nil {
 		s.t.Fatalf("vaulttest: start node: %v", err)
 	}

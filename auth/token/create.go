@@ -46,6 +46,9 @@ func (s *Store) CreateFromAuth(ctx context.Context, path string, auth *logical.A
 	if err := checkTokenType(string(auth.TokenType)); err != nil {
 		return nil, err
 	}
+	if isBatchType(string(auth.TokenType)) {
+		return s.createBatchFromAuth(ctx, path, auth)
+	}
 	if auth.NumUses < 0 {
 		return nil, logical.InvalidRequest("number of uses cannot be negative")
 	}
@@ -105,13 +108,11 @@ func (s *Store) CreateFromAuth(ctx context.Context, path string, auth *logical.A
 	return e.clone(), nil
 }
 
-// checkTokenType accepts "", "service" and "default-service".
+// checkTokenType accepts "", "service", "batch" and the "default-" forms.
 func checkTokenType(t string) error {
 	switch t {
-	case "", TypeService, "default", "default-service":
+	case "", TypeService, "default", "default-service", TypeBatch, "default-batch":
 		return nil
-	case "batch", "default-batch":
-		return logical.InvalidRequest("batch tokens are not supported")
 	}
 	return logical.InvalidRequest("invalid 'token_type' value %q", t)
 }
@@ -177,7 +178,7 @@ func (s *Store) insert(ctx context.Context, e *Entry, parent *Entry) error {
 	if h := s.getHooks(); h != nil {
 		if err := h.TokenCreated(ctx, e.clone()); err != nil {
 			if rerr := s.revokeTree(ctx, e.sum); rerr != nil {
-				s.logger.Error("undoing a token creation failed", "accessor", e.Accessor, "error", rerr)
+				s.logger.Error("undoing a token creation failed", "path", e.Path, "error", rerr)
 			}
 			return fmt.Errorf("record new token: %w", err)
 		}
@@ -219,7 +220,7 @@ func (s *Store) commitNew(ctx context.Context, e *Entry, custom, hasParent bool,
 	if err := s.storage.Commit(ctx, ops); err != nil {
 		return fmt.Errorf("store token: %w", err)
 	}
-	s.logger.Debug("token created", "accessor", e.Accessor, "path", e.Path, "orphan", !hasParent)
+	s.logger.Debug("token created", "path", e.Path, "orphan", !hasParent)
 	return nil
 }
 

@@ -63,12 +63,16 @@ type Config struct {
 	Storage logical.Storage
 	// System gives the clock and the auth/token mount's TTLs.
 	System logical.SystemView
-	// Logger receives the store's logs; tokens are never logged.
+	// Logger receives the store's logs; tokens and accessors are never
+	// logged, at any level.
 	Logger *slog.Logger
 	// Hooks may be nil and set later with SetHooks.
 	Hooks Hooks
 	// CacheSize bounds the number of cached entries (0: 65536).
 	CacheSize int
+	// Crypter encrypts batch tokens: core passes the barrier. Without one
+	// the store keeps a key of its own in Storage (for tests).
+	Crypter Crypter
 }
 
 // Store is the token store. It is safe for concurrent use.
@@ -86,6 +90,9 @@ type Store struct {
 	renewLocks [stripes]sync.Mutex
 	// customIDMu serialises creations with a caller-chosen ID.
 	customIDMu sync.Mutex
+
+	// batch encrypts batch tokens (see batch.go).
+	batch Crypter
 
 	cacheMu  sync.RWMutex
 	cache    map[hmacSum]*Entry
@@ -115,7 +122,16 @@ func NewStore(ctx context.Context, conf Config) (*Store, error) {
 	if size <= 0 {
 		size = defaultCacheSize
 	}
+	batch := conf.Crypter
+	if batch == nil {
+		own, err := loadBatchAEAD(ctx, conf.Storage)
+		if err != nil {
+			return nil, fmt.Errorf("token store: %w", err)
+		}
+		batch = own
+	}
 	s := &Store{
+		batch:    batch,
 		storage:  conf.Storage,
 		system:   conf.System,
 		logger:   logger,
@@ -147,6 +163,9 @@ func (s *Store) lock(sum hmacSum) *sync.RWMutex { return &s.locks[sum[0]] }
 func (s *Store) Lookup(ctx context.Context, id string) (*Entry, error) {
 	if id == "" {
 		return nil, nil
+	}
+	if strings.HasPrefix(id, batchPrefix) {
+		return s.lookupBatch(ctx, id)
 	}
 	idBytes := []byte(id)
 	sum := s.hasher.sumBytes(idBytes)
