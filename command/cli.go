@@ -40,7 +40,7 @@ func commands() []spec {
 	for _, family := range [][]spec{
 		logicalCommands(), kvCommands(), kvMetadataCommands(), policyCommands(),
 		authCommands(), secretsCommands(), tokenCommands(), loginCommands(),
-		auditCommands(), leaseCommands(), operatorCommands(), statusCommands(),
+		auditCommands(), leaseCommands(), operatorCommands(), operatorRaftCommands(), statusCommands(),
 	} {
 		all = append(all, family...)
 	}
@@ -68,6 +68,10 @@ func groupSynopsis(name string) string {
 		return "Interact with leases"
 	case "operator":
 		return "Perform operator-specific tasks"
+	case "operator raft":
+		return "Interact with Vault's raft storage backend"
+	case "operator raft snapshot":
+		return "Restores and saves snapshots from the Raft cluster"
 	case "print":
 		return "Prints runtime configurations"
 	}
@@ -137,7 +141,7 @@ func Run(ctx context.Context, args []string, s Streams) int {
 	// A group: print its members. Vault answers a bare group, or a
 	// member it does not have, with the group's help and exit 1.
 	group := ""
-	for depth := min(len(args), 2); depth > 0 && group == ""; depth-- {
+	for depth := min(len(args), 3); depth > 0 && group == ""; depth-- {
 		prefix := strings.Join(args[:depth], " ") + " "
 		for _, c := range all {
 			if strings.HasPrefix(c.name, prefix) {

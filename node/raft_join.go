@@ -35,7 +35,7 @@ type joiner struct {
 	core *core.Core
 
 	mu      sync.Mutex
-	leaders []*config.RetryJoin
+	leaders []*joinTarget
 	kick    chan struct{}
 	offered time.Time
 
@@ -46,7 +46,14 @@ type joiner struct {
 func newJoiner(rn *raftNode, c *core.Core) *joiner {
 	j := &joiner{rn: rn, core: c, kick: make(chan struct{}, 1), done: make(chan struct{})}
 	if r := rn.conf.Storage.Raft; r != nil {
-		j.leaders = append(j.leaders, r.RetryJoin...)
+		for _, rj := range r.RetryJoin {
+			t, err := targetFromConfig(rj)
+			if err != nil {
+				rn.logger.Warn("retry_join: skipping a target", "leader_api_addr", rj.LeaderAPIAddr, "error", err)
+				continue
+			}
+			j.leaders = append(j.leaders, t)
+		}
 	}
 	return j
 }
@@ -98,9 +105,9 @@ func (j *joiner) member(ctx context.Context) bool {
 
 // add asks to join through one more member, now; a sys/storage/raft/join
 // request lands here.
-func (j *joiner) add(rj *config.RetryJoin) {
+func (j *joiner) add(t *joinTarget) {
 	j.mu.Lock()
-	j.leaders = append([]*config.RetryJoin{rj}, j.leaders...)
+	j.leaders = append([]*joinTarget{t}, j.leaders...)
 	j.offered = time.Time{}
 	j.mu.Unlock()
 	select {
@@ -111,15 +118,15 @@ func (j *joiner) add(rj *config.RetryJoin) {
 
 func (j *joiner) tryAll(ctx context.Context) error {
 	j.mu.Lock()
-	leaders := append([]*config.RetryJoin(nil), j.leaders...)
+	leaders := append([]*joinTarget(nil), j.leaders...)
 	j.mu.Unlock()
 	var errs []error
-	for _, rj := range leaders {
-		err := j.try(ctx, rj)
+	for _, t := range leaders {
+		err := j.try(ctx, t)
 		if err == nil {
 			return nil
 		}
-		errs = append(errs, fmt.Errorf("%s: %w", rj.LeaderAPIAddr, err))
+		errs = append(errs, fmt.Errorf("%s: %w", t.addr, err))
 	}
 	return errors.Join(errs...)
 }
@@ -131,11 +138,9 @@ type challengeData struct {
 	SealConfig core.JoinSealConfig `json:"seal_config"`
 }
 
-func (j *joiner) try(ctx context.Context, rj *config.RetryJoin) error {
-	client, err := joinClient(rj)
-	if err != nil {
-		return err
-	}
+func (j *joiner) try(ctx context.Context, t *joinTarget) error {
+	client := t.client
+	rj := &config.RetryJoin{LeaderAPIAddr: t.addr}
 	id := j.rn.backend.NodeID()
 	var ch challengeData
 	if err := postJSON(ctx, client, rj.LeaderAPIAddr, "sys/storage/raft/bootstrap/challenge", map[string]any{"server_id": id}, &ch); err != nil {
@@ -172,29 +177,55 @@ func (j *joiner) try(ctx context.Context, rj *config.RetryJoin) error {
 	return nil
 }
 
-// joinClient is the HTTP client for one retry_join target: its CA, server
-// name and client certificate.
-func joinClient(rj *config.RetryJoin) (*http.Client, error) {
-	tc := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: rj.LeaderTLSServerName}
+// joinTarget is one member to ask, with the HTTP client that reaches its
+// API (its CA, server name and client certificate).
+type joinTarget struct {
+	addr   string
+	client *http.Client
+}
+
+// targetFromConfig reads a retry_join block's files.
+func targetFromConfig(rj *config.RetryJoin) (*joinTarget, error) {
+	var ca, cert, key []byte
+	var err error
 	if rj.LeaderCACertFile != "" {
-		pem, err := os.ReadFile(rj.LeaderCACertFile)
-		if err != nil {
+		if ca, err = os.ReadFile(rj.LeaderCACertFile); err != nil {
 			return nil, fmt.Errorf("leader_ca_cert_file: %w", err)
 		}
+	}
+	if rj.LeaderClientCertFile != "" {
+		if cert, err = os.ReadFile(rj.LeaderClientCertFile); err != nil {
+			return nil, fmt.Errorf("leader_client_cert_file: %w", err)
+		}
+		if key, err = os.ReadFile(rj.LeaderClientKeyFile); err != nil {
+			return nil, fmt.Errorf("leader_client_key_file: %w", err)
+		}
+	}
+	return newJoinTarget(rj.LeaderAPIAddr, rj.LeaderTLSServerName, ca, cert, key)
+}
+
+// newJoinTarget builds a target from PEM material (any may be empty).
+func newJoinTarget(addr, serverName string, ca, cert, key []byte) (*joinTarget, error) {
+	if err := config.CheckRetryJoin(&config.RetryJoin{LeaderAPIAddr: addr}); err != nil {
+		return nil, err
+	}
+	tc := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: serverName}
+	if len(ca) > 0 {
 		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("leader_ca_cert_file %s: no PEM certificate", rj.LeaderCACertFile)
+		if !pool.AppendCertsFromPEM(ca) {
+			return nil, errors.New("leader CA certificate: no PEM certificate")
 		}
 		tc.RootCAs = pool
 	}
-	if rj.LeaderClientCertFile != "" {
-		pair, err := tls.LoadX509KeyPair(rj.LeaderClientCertFile, rj.LeaderClientKeyFile)
+	if len(cert) > 0 || len(key) > 0 {
+		pair, err := tls.X509KeyPair(cert, key)
 		if err != nil {
 			return nil, fmt.Errorf("leader client certificate: %w", err)
 		}
 		tc.Certificates = []tls.Certificate{pair}
 	}
-	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: tc}}, nil
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: tc}}
+	return &joinTarget{addr: addr, client: client}, nil
 }
 
 // postJSON posts body to base/v1/path and decodes the envelope's data into out.
@@ -233,44 +264,46 @@ func postJSON(ctx context.Context, client *http.Client, base, path string, body,
 	return json.Unmarshal(env.Data, out)
 }
 
-// serveJoin answers POST sys/storage/raft/join on this node: it starts
-// asking the named member for a challenge and reports whether one came.
+// serveJoin answers POST sys/storage/raft/join on this node: it asks the
+// named member for a challenge (and with retry, keeps asking) and reports
+// whether one came. The node then waits for its unseal.
 func (j *joiner) serveJoin(w http.ResponseWriter, r *http.Request) {
 	var body struct {
-		LeaderAPIAddr       string `json:"leader_api_addr"`
-		LeaderCACert        string `json:"leader_ca_cert"`
-		LeaderTLSServerName string `json:"leader_tls_servername"`
-		Retry               bool   `json:"retry"`
+		LeaderAPIAddr    string `json:"leader_api_addr"`
+		LeaderCACert     string `json:"leader_ca_cert"`
+		LeaderClientCert string `json:"leader_client_cert"`
+		LeaderClientKey  string `json:"leader_client_key"`
+		Retry            bool   `json:"retry"`
+		NonVoter         bool   `json:"non_voter"`
+		AutoJoin         string `json:"auto_join"`
 	}
 	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&body); err != nil {
 		writeErr(w, http.StatusBadRequest, "invalid request body: "+err.Error())
 		return
 	}
-	rj := &config.RetryJoin{LeaderAPIAddr: body.LeaderAPIAddr, LeaderTLSServerName: body.LeaderTLSServerName}
-	if err := config.CheckRetryJoin(rj); err != nil {
-		writeErr(w, http.StatusBadRequest, err.Error())
+	switch {
+	case body.NonVoter:
+		writeErr(w, http.StatusBadRequest, "non_voter is not supported: every member votes")
+		return
+	case body.AutoJoin != "":
+		writeErr(w, http.StatusBadRequest, "auto_join is not supported: name the leader in leader_api_addr")
 		return
 	}
-	if body.LeaderCACert != "" {
-		f, err := os.CreateTemp(j.rn.conf.Storage.Path, "leader-ca-*.pem")
-		if err != nil {
-			writeErr(w, http.StatusInternalServerError, "internal error")
-			return
-		}
-		_, _ = f.WriteString(body.LeaderCACert)
-		_ = f.Close()
-		rj.LeaderCACertFile = f.Name()
+	t, err := newJoinTarget(body.LeaderAPIAddr, "", []byte(body.LeaderCACert), []byte(body.LeaderClientCert), []byte(body.LeaderClientKey))
+	if err != nil {
+		writeErr(w, http.StatusBadRequest, err.Error())
+		return
 	}
 	if j.member(r.Context()) {
 		writeErr(w, http.StatusBadRequest, "node is already a member of a raft cluster")
 		return
 	}
-	if err := j.try(r.Context(), rj); err != nil {
+	if err := j.try(r.Context(), t); err != nil {
 		if !body.Retry {
 			writeErr(w, http.StatusInternalServerError, "failed to join raft cluster: "+err.Error())
 			return
 		}
-		j.add(rj)
+		j.add(t)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(map[string]any{"joined": true})

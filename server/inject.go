@@ -13,6 +13,7 @@ import (
 var injectedDataPaths = []string{
 	"sys/audit", "sys/audit/", "sys/audit-hash/",
 	"sys/auth", "sys/auth/",
+	"sys/ha-status",
 	"sys/capabilities", "sys/capabilities-accessor", "sys/capabilities-self",
 	"sys/key-status",
 	"sys/mounts", "sys/mounts/",
