@@ -48,10 +48,10 @@ func Listen(bind, advertise string, logger *slog.Logger) (*Layer, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	adv, err := net.ResolveTCPAddr("tcp", advertise)
-	if err != nil {
+	if _, _, err := net.SplitHostPort(advertise); err != nil {
 		return nil, fmt.Errorf("cluster: cluster_addr %q: %w", advertise, err)
 	}
+	adv := addr(advertise)
 	ln, err := net.Listen("tcp", bind)
 	if err != nil {
 		return nil, fmt.Errorf("cluster: listen on %s: %w", bind, err)
@@ -220,3 +220,11 @@ func (c *chanListener) Addr() net.Addr { return c.addr }
 
 // plainConn hides a *tls.Conn's type from net/http.
 type plainConn struct{ net.Conn }
+
+// addr is the advertised address as written: a name is resolved by the
+// peers that dial it, not here, so a pod whose DNS name is not published
+// yet still starts.
+type addr string
+
+func (a addr) Network() string { return "tcp" }
+func (a addr) String() string  { return string(a) }

@@ -160,6 +160,7 @@ func readScalar(cfg *Config, f field) error {
 		if s, err = renderTemplate(s); err != nil {
 			return fmt.Errorf("api_addr: %w", err)
 		}
+		s = bracketIPv6(s)
 		if err = checkAPIAddr(s); err != nil {
 			return err
 		}
@@ -172,6 +173,7 @@ func readScalar(cfg *Config, f field) error {
 		if s, err = renderTemplate(s); err != nil {
 			return fmt.Errorf("cluster_addr: %w", err)
 		}
+		s = bracketIPv6(s)
 		if err = checkClusterAddr(s); err != nil {
 			return err
 		}

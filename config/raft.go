@@ -205,3 +205,27 @@ func (c *Config) validateHA() []error {
 // CheckRetryJoin validates a join target built outside a file (the body of
 // sys/storage/raft/join).
 func CheckRetryJoin(rj *RetryJoin) error { return rj.validate() }
+
+// bracketIPv6 puts brackets around a bare IPv6 host in a URL such as
+// "https://fd00::2:8201", which is what a go-sockaddr template like
+// {{ GetPrivateIP }} renders to on an IPv6 host.
+func bracketIPv6(s string) string {
+	scheme, rest, ok := strings.Cut(s, "://")
+	if !ok || strings.HasPrefix(rest, "[") {
+		return s
+	}
+	hostport, path, _ := strings.Cut(rest, "/")
+	i := strings.LastIndexByte(hostport, ':')
+	if i < 0 || strings.Count(hostport, ":") < 2 {
+		return s
+	}
+	host, port := hostport[:i], hostport[i+1:]
+	if ip := net.ParseIP(host); ip == nil || ip.To4() != nil {
+		return s
+	}
+	out := scheme + "://[" + host + "]:" + port
+	if path != "" {
+		out += "/" + path
+	}
+	return out
+}

@@ -65,3 +65,16 @@ cluster_addr = "https://` + loopbackTmpl + `:8201"
 		})
 	}
 }
+
+func TestBracketIPv6(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://fd00::2:8201":     "https://[fd00::2]:8201",
+		"http://[fd00::2]:8200":    "http://[fd00::2]:8200",
+		"http://10.0.0.5:8200":     "http://10.0.0.5:8200",
+		"http://vaultd-0.x:8200/a": "http://vaultd-0.x:8200/a",
+	} {
+		if got := bracketIPv6(in); got != want {
+			t.Errorf("bracketIPv6(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -52,6 +52,11 @@ func openRaft(conf *config.Config, logger *slog.Logger) (*raftNode, error) {
 		nodeID = s.Raft.NodeID
 	}
 	if nodeID == "" {
+		// As Vault: the environment may name the node (the chart sets the
+		// pod's name here).
+		nodeID = os.Getenv("VAULT_RAFT_NODE_ID")
+	}
+	if nodeID == "" {
 		id, err := storedNodeID(path)
 		if err != nil {
 			return nil, err

@@ -184,6 +184,9 @@ type expect struct {
 	withBinding bool
 	// withPDB: the set has a PodDisruptionBudget.
 	withPDB bool
+	// ha is the replica count of an integrated-storage (Raft) set; 0 for
+	// the single bbolt server.
+	ha int
 }
 
 // serverPod is the StatefulSet's single container and the things around it
@@ -219,8 +222,12 @@ func checkStatefulSet(t reporter, sts *appsv1.StatefulSet, img *dockerImage, wan
 	if sts.Namespace != want.namespace {
 		t.Errorf("StatefulSet namespace = %q, want %q", sts.Namespace, want.namespace)
 	}
-	if sts.Spec.Replicas == nil || *sts.Spec.Replicas != 1 {
-		t.Errorf("StatefulSet replicas = %v, want exactly 1 (vaultd has no HA)", sts.Spec.Replicas)
+	wantReplicas := int32(max(1, want.ha))
+	if sts.Spec.Replicas == nil || *sts.Spec.Replicas != wantReplicas {
+		t.Errorf("StatefulSet replicas = %v, want exactly %d", sts.Spec.Replicas, wantReplicas)
+	}
+	if want.ha > 0 {
+		checkAntiAffinity(t, sts)
 	}
 	spec := sts.Spec.Template.Spec
 	if len(spec.Containers) != 1 {
@@ -235,7 +242,7 @@ func checkStatefulSet(t reporter, sts *appsv1.StatefulSet, img *dockerImage, wan
 		t.Errorf("StatefulSet selector %v does not match its pod labels %v", sts.Spec.Selector.MatchLabels, sts.Spec.Template.Labels)
 	}
 	checkSecurity(t, spec, c, img, want)
-	checkCommand(t, c, img)
+	checkCommand(t, c, img, want)
 	checkResources(t, c)
 	checkProbes(t, c, want)
 	checkVolumes(t, sts, c, img)
@@ -294,7 +301,7 @@ func checkSecurity(t reporter, spec corev1.PodSpec, c corev1.Container, img *doc
 	}
 }
 
-func checkCommand(t reporter, c corev1.Container, img *dockerImage) {
+func checkCommand(t reporter, c corev1.Container, img *dockerImage, want expect) {
 	t.Helper()
 	argv := append(append([]string{}, c.Command...), c.Args...)
 	if img != nil && len(c.Command) > 0 && c.Command[0] != img.binary {
@@ -304,7 +311,11 @@ func checkCommand(t reporter, c corev1.Container, img *dockerImage) {
 	if !strings.Contains(joined, "server") || !strings.Contains(joined, "-config=/vault/config") {
 		t.Errorf("command %q does not run `vaultd server -config=/vault/config`", joined)
 	}
-	if len(c.Ports) != 1 || c.Ports[0].ContainerPort != 8200 {
+	if want.ha > 0 {
+		if len(c.Ports) != 2 || c.Ports[0].ContainerPort != 8200 || c.Ports[1].ContainerPort != 8201 {
+			t.Errorf("container ports = %v, want 8200 and the cluster port 8201", c.Ports)
+		}
+	} else if len(c.Ports) != 1 || c.Ports[0].ContainerPort != 8200 {
 		t.Errorf("container ports = %v, want 8200", c.Ports)
 	}
 }
@@ -466,6 +477,9 @@ func checkPDB(t reporter, o *objects, pod serverPod, want expect) {
 		t.Fatalf("want one PodDisruptionBudget, got %d", len(o.pdbs))
 	}
 	p := o.pdbs[0]
+	if want.ha > 0 && (p.Spec.MaxUnavailable == nil || p.Spec.MaxUnavailable.IntValue() != 1 || p.Spec.MinAvailable != nil) {
+		t.Errorf("PodDisruptionBudget of an HA set: maxUnavailable %v minAvailable %v, want maxUnavailable 1 alone", p.Spec.MaxUnavailable, p.Spec.MinAvailable)
+	}
 	if p.Spec.Selector == nil || !labels.SelectorFromSet(p.Spec.Selector.MatchLabels).Matches(labels.Set(pod.sts.Spec.Template.Labels)) {
 		t.Errorf("PodDisruptionBudget selector %v does not select the pod", p.Spec.Selector)
 	}
@@ -504,7 +518,9 @@ func checkConfig(t reporter, o *objects, pod serverPod, want expect) *config.Con
 	if err != nil {
 		t.Fatalf("vaultd refuses the ConfigMap's configuration: %v", err)
 	}
-	if conf.Storage.Type != config.StorageBbolt || conf.Storage.Path != "/vault/data" {
+	if want.ha > 0 {
+		checkRaftConfig(t, conf, pod, want)
+	} else if conf.Storage.Type != config.StorageBbolt || conf.Storage.Path != "/vault/data" {
 		t.Errorf("storage = %s %q, want bbolt at /vault/data", conf.Storage.Type, conf.Storage.Path)
 	}
 	if len(conf.Listeners) == 0 || conf.Listeners[0].Address != "0.0.0.0:8200" {

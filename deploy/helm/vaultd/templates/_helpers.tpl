@@ -83,9 +83,29 @@ The health query both probes use: every state but "not answering" is a
 The server configuration file, vaultd.hcl.
 */}}
 {{- define "vaultd.config" -}}
+{{- if .Values.server.ha.enabled }}
+# Integrated storage: every pod asks the others (by their stable names on
+# the headless Service) to join, until one answers.
+storage "raft" {
+  path = "/vault/data"
+  performance_multiplier = {{ .Values.server.ha.raft.performanceMultiplier }}
+{{- $fullname := include "vaultd.fullname" . }}
+{{- $internal := include "vaultd.internalName" . }}
+{{- $scheme := include "vaultd.scheme" . }}
+{{- range $i := until (int .Values.server.ha.replicas) }}
+  retry_join {
+    leader_api_addr = "{{ $scheme }}://{{ $fullname }}-{{ $i }}.{{ $internal }}:8200"
+{{- if and $.Values.tls.enabled $.Values.tls.caKey }}
+    leader_ca_cert_file = "/vault/tls/{{ $.Values.tls.caKey }}"
+{{- end }}
+  }
+{{- end }}
+}
+{{- else }}
 storage "bbolt" {
   path = "/vault/data"
 }
+{{- end }}
 
 listener "tcp" {
   address = "0.0.0.0:8200"
@@ -99,7 +119,13 @@ listener "tcp" {
 {{- end }}
 }
 
+{{- if .Values.server.ha.enabled }}
+# Each pod's own addresses: its pod IP, rendered by go-sockaddr at start.
+api_addr      = "{{ include "vaultd.scheme" . }}://{{ "{{ GetPrivateIP }}" }}:8200"
+cluster_addr  = "https://{{ "{{ GetPrivateIP }}" }}:8201"
+{{- else }}
 api_addr      = "{{ include "vaultd.scheme" . }}://{{ include "vaultd.fullname" . }}.{{ .Release.Namespace }}.svc:{{ .Values.service.port }}"
+{{- end }}
 cluster_name  = {{ include "vaultd.fullname" . | quote }}
 disable_mlock = {{ not .Values.server.mlock }}
 log_level     = {{ .Values.server.logLevel | quote }}
