@@ -59,11 +59,13 @@ func configTables(t *testing.T) map[string][]string {
 func TestConfigReferenceKeys(t *testing.T) {
 	tables := configTables(t)
 	templates := map[string]string{
-		"Top-level/key": "%s = \"x\"\n",
-		"storage/key":   "storage \"bbolt\" {\n  %s = \"x\"\n}\n",
-		"listener/key":  "listener \"tcp\" {\n  %s = \"x\"\n}\n",
-		"audit/key":     "audit \"file\" \"f/\" {\n  %s = \"x\"\n}\n",
-		"audit/option":  "audit \"file\" \"f/\" {\n  options = {\n    %s = \"x\"\n  }\n}\n",
+		"Top-level/key":  "%s = \"x\"\n",
+		"storage/key":    "storage \"bbolt\" {\n  %s = \"x\"\n}\n",
+		"raft/key":       "storage \"raft\" {\n  %s = \"x\"\n}\n",
+		"retry_join/key": "storage \"raft\" {\n  path = \"/d\"\n  retry_join {\n    %s = \"x\"\n  }\n}\n",
+		"listener/key":   "listener \"tcp\" {\n  %s = \"x\"\n}\n",
+		"audit/key":      "audit \"file\" \"f/\" {\n  %s = \"x\"\n}\n",
+		"audit/option":   "audit \"file\" \"f/\" {\n  options = {\n    %s = \"x\"\n  }\n}\n",
 	}
 	for table, tmpl := range templates {
 		keys := tables[table]
