@@ -85,10 +85,23 @@ func (s *Server) newProxy(dial ForwardDialer) *httputil.ReverseProxy {
 // errNoActive is Vault's answer when a standby cannot reach an active node.
 const errNoActive = "local node not active but active cluster node not found"
 
+// leaderWait bounds how long a standby that knows no leader yet (just
+// unsealed, or during an election) waits for one before answering 500.
+const leaderWait = 5 * time.Second
+
 func (s *Server) forward(w http.ResponseWriter, r *http.Request) {
-	if s.ha.LeaderClusterAddr() == "" {
-		respondError(w, http.StatusInternalServerError, errNoActive)
-		return
+	deadline := time.NewTimer(leaderWait)
+	defer deadline.Stop()
+	for s.ha.LeaderClusterAddr() == "" {
+		select {
+		case <-r.Context().Done():
+			respondError(w, http.StatusInternalServerError, errNoActive)
+			return
+		case <-deadline.C:
+			respondError(w, http.StatusInternalServerError, errNoActive)
+			return
+		case <-time.After(25 * time.Millisecond):
+		}
 	}
 	s.proxy.ServeHTTP(w, r)
 }

@@ -24,7 +24,7 @@ var vaultd proc.Binary
 
 // member is one vaultd process of a test cluster.
 type member struct {
-	t       *testing.T
+	t       testing.TB
 	id      string
 	dir     string
 	api     string // host:port
@@ -35,7 +35,7 @@ type member struct {
 
 // testCluster is n members that know each other through retry_join.
 type testCluster struct {
-	t       *testing.T
+	t       testing.TB
 	bin     string
 	members []*member
 	root    string
@@ -44,7 +44,7 @@ type testCluster struct {
 
 // newCluster writes the configs of n members and starts them all; none is
 // initialised yet.
-func newCluster(t *testing.T, n int) *testCluster {
+func newCluster(t testing.TB, n int) *testCluster {
 	t.Helper()
 	tc := &testCluster{t: t, bin: vaultd.Path(t)}
 	for i := range n {
@@ -252,7 +252,7 @@ func (tc *testCluster) waitVoters(n int) {
 }
 
 // eventually retries f every 50 ms until it succeeds or d passes.
-func eventually(t *testing.T, d time.Duration, f func() error) {
+func eventually(t testing.TB, d time.Duration, f func() error) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for {
@@ -268,7 +268,7 @@ func eventually(t *testing.T, d time.Duration, f func() error) {
 }
 
 // health reads sys/health's status code through m.
-func health(t *testing.T, m *member, query string) int {
+func health(t testing.TB, m *member, query string) int {
 	t.Helper()
 	resp, err := http.Get(m.url() + "/v1/sys/health" + query)
 	if err != nil {
