@@ -284,6 +284,10 @@ func (c *Core) Seal(ctx context.Context, caller *logical.Request) error {
 		ID: caller.ID, Operation: logical.UpdateOperation, Path: "sys/seal", ClientToken: caller.ClientToken,
 		RemoteAddr: caller.RemoteAddr, RemotePort: caller.RemotePort, Headers: caller.Headers,
 	}
+	if c.Standby() {
+		// A standby has no token store to check the caller against.
+		return errSealStandby
+	}
 	if _, err := c.HandleRequest(ctx, req); err != nil {
 		return err
 	}

@@ -25,6 +25,10 @@ const (
 // longer) the active one; clients retry it. The wording is Vault's.
 var errNotActive = logical.CodedErrorf(http.StatusInternalServerError, "local node not active but active cluster node not found")
 
+// errSealStandby answers sys/seal on a standby, in Vault's words: it has
+// no token store to check the caller with.
+var errSealStandby = logical.CodedErrorf(http.StatusInternalServerError, "vault cannot seal when in standby mode; please restart instead")
+
 // ClusterHooks is how core hands the cluster key pair, kept inside the
 // barrier, to the cluster port (package cluster, wired by node/).
 type ClusterHooks interface {

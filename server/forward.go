@@ -36,10 +36,11 @@ func (s *Server) ForwardedHandler() http.Handler {
 }
 
 // servedByStandby are the paths (after /v1/) a standby answers itself:
-// its own seal state and health, and joining.
+// its own seal state and health, and joining. sys/seal is answered here
+// too (refused, as Vault does): forwarded, it would seal the active node.
 func servedByStandby(path string) bool {
 	switch path {
-	case pathHealth, pathSealStatus, pathInit, pathUnseal, pathLeader, pathRaftJoin:
+	case pathHealth, pathSealStatus, pathInit, pathUnseal, pathSeal, pathLeader, pathRaftJoin:
 		return true
 	}
 	return false

@@ -40,7 +40,6 @@ type storm struct {
 type writerResult struct {
 	key   string
 	acked int
-	err   error
 }
 
 // TestFailover: 64 writers CAS-write KV v2 versions through all three
