@@ -27,10 +27,23 @@ type ForwardDialer func(ctx context.Context, addr string) (net.Conn, error)
 // forwarded again, so a leadership change cannot make requests loop.
 type forwardedKey struct{}
 
+// headerClientAddr carries the client's address (host:port) from the
+// standby to the active node, so that token_bound_cidrs and the audit log
+// see the client rather than the standby. It is read only from forwarded
+// requests, which arrive over mutual TLS from a member; the standby
+// overwrites whatever a client sent in it.
+const headerClientAddr = "X-Vaultd-Forwarded-Client-Addr"
+
 // ForwardedHandler is the handler for the cluster port's forwarded
 // requests: the same routes, answered here whatever this node's role.
 func (s *Server) ForwardedHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if addr := r.Header.Get(headerClientAddr); addr != "" {
+			if _, _, err := net.SplitHostPort(addr); err == nil {
+				r.RemoteAddr = addr
+			}
+		}
+		r.Header.Del(headerClientAddr)
 		s.handler.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), forwardedKey{}, true)))
 	})
 }
@@ -75,6 +88,7 @@ func (s *Server) newProxy(dial ForwardDialer) *httputil.ReverseProxy {
 			pr.Out.URL.Scheme = "https"
 			pr.Out.URL.Host = s.ha.LeaderClusterAddr()
 			pr.Out.Host = pr.In.Host
+			pr.Out.Header.Set(headerClientAddr, pr.In.RemoteAddr)
 		},
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			s.logger.WarnContext(r.Context(), "forwarding to the active node failed", "error", err)
