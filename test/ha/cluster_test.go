@@ -31,6 +31,8 @@ type member struct {
 	cluster string // host:port
 	config  string
 	p       *proc.Proc
+	// tls, when set, makes the member serve its API over HTTPS.
+	tls *apiTLS
 }
 
 // testCluster is n members that know each other through retry_join.
@@ -63,9 +65,19 @@ func newCluster(t testing.TB, n int) *testCluster {
 func (m *member) writeConfig(all []*member) {
 	var joins strings.Builder
 	for _, o := range all {
-		if o != m {
-			fmt.Fprintf(&joins, "  retry_join { leader_api_addr = \"http://%s\" }\n", o.api)
+		if o == m {
+			continue
 		}
+		if m.tls != nil {
+			fmt.Fprintf(&joins, "  retry_join {\n    leader_api_addr = %q\n    leader_ca_cert_file = %q\n    leader_tls_servername = %q\n  }\n",
+				o.url(), m.tls.caFile, tlsServerName)
+			continue
+		}
+		fmt.Fprintf(&joins, "  retry_join { leader_api_addr = %q }\n", o.url())
+	}
+	listenerTLS := "tls_disable = true"
+	if m.tls != nil {
+		listenerTLS = fmt.Sprintf("tls_cert_file = %q\n  tls_key_file = %q", m.tls.certFile, m.tls.keyFile)
 	}
 	conf := fmt.Sprintf(`storage "raft" {
   path    = %s
@@ -74,13 +86,13 @@ func (m *member) writeConfig(all []*member) {
 %s}
 listener "tcp" {
   address     = %q
-  tls_disable = true
+  %s
 }
-api_addr      = "http://%s"
+api_addr      = %q
 cluster_addr  = "https://%s"
 disable_mlock = true
 log_level     = "info"
-`, strconv.Quote(filepath.Join(m.dir, "data")), m.id, joins.String(), m.api, m.api, m.cluster)
+`, strconv.Quote(filepath.Join(m.dir, "data")), m.id, joins.String(), m.api, listenerTLS, m.url(), m.cluster)
 	m.config = filepath.Join(m.dir, "vaultd.hcl")
 	if err := os.WriteFile(m.config, []byte(conf), 0o600); err != nil {
 		m.t.Fatal(err)
@@ -91,14 +103,44 @@ log_level     = "info"
 func (tc *testCluster) start(m *member) {
 	tc.t.Helper()
 	m.p = proc.Start(tc.t, tc.bin, proc.Options{}, "server", "-config="+m.config)
-	proc.WaitHealthy(tc.t, m.url(), 30*time.Second)
+	if m.tls == nil {
+		proc.WaitHealthy(tc.t, m.url(), 30*time.Second)
+		return
+	}
+	c := m.client("")
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, err := c.Sys().SealStatus(); err == nil {
+			return
+		} else if time.Now().After(deadline) {
+			tc.t.Fatalf("%s never answered over TLS: %v\n%s", m.id, err, m.p.Out)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
-func (m *member) url() string { return "http://" + m.api }
+func (m *member) url() string {
+	if m.tls != nil {
+		return "https://" + m.api
+	}
+	return "http://" + m.api
+}
 
 // client is a vault/api client for the member, without retries.
 func (m *member) client(token string) *api.Client {
-	return vaulttest.NewClient(m.t, m.url(), token)
+	c := vaulttest.NewClient(m.t, m.url(), token)
+	if m.tls != nil {
+		cfg := c.CloneConfig()
+		if err := cfg.ConfigureTLS(&api.TLSConfig{CACert: m.tls.caFile, TLSServerName: tlsServerName}); err != nil {
+			m.t.Fatal(err)
+		}
+		var err error
+		if c, err = api.NewClient(cfg); err != nil {
+			m.t.Fatal(err)
+		}
+		c.SetToken(token)
+	}
+	return c
 }
 
 // form initialises member 0, unseals it, and unseals every other member
