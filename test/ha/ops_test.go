@@ -34,6 +34,7 @@ func TestOperations(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Run("RevokedTokenRefusedThroughStandby", func(t *testing.T) { revokedToken(t, tc) })
+	t.Run("ChangedPolicyThroughStandby", func(t *testing.T) { changedPolicy(t, tc) })
 	t.Run("JoinRefused", func(t *testing.T) { joinRefused(t, tc) })
 	t.Run("SIGSTOPFollower", func(t *testing.T) { stopFollower(t, tc) })
 	t.Run("SIGSTOPLeader", func(t *testing.T) { stopLeader(t, tc) })
@@ -62,6 +63,35 @@ func revokedToken(t *testing.T, tc *testCluster) {
 		if !errors.As(err, &re) || re.StatusCode != http.StatusForbidden {
 			t.Errorf("revoked token through %s: %v, want 403", s.id, err)
 		}
+	}
+}
+
+// changedPolicy: a policy narrowed on the active node binds the next
+// request through a standby.
+func changedPolicy(t *testing.T, tc *testCluster) {
+	a := tc.active(10 * time.Second)
+	root := a.client(tc.root)
+	if _, err := root.KVv2("secret").Put(bg(), "team", map[string]any{"v": "x"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := root.Sys().PutPolicy("team", `path "secret/data/team" { capabilities = ["read"] }`); err != nil {
+		t.Fatal(err)
+	}
+	sec, err := root.Auth().Token().Create(&api.TokenCreateRequest{Policies: []string{"team"}, TTL: "1h"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := tc.standbys(a)[0].client(sec.Auth.ClientToken)
+	if _, err := s.KVv2("secret").Get(bg(), "team"); err != nil {
+		t.Fatalf("read allowed by the policy, through a standby: %v", err)
+	}
+	if err := root.Sys().PutPolicy("team", `path "secret/data/other" { capabilities = ["read"] }`); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.KVv2("secret").Get(bg(), "team")
+	var re *api.ResponseError
+	if !errors.As(err, &re) || re.StatusCode != http.StatusForbidden {
+		t.Fatalf("read after the policy was narrowed, through a standby: %v, want 403", err)
 	}
 }
 
@@ -284,6 +314,9 @@ func snapshotRestore(t *testing.T, tc *testCluster) {
 	oldRoot, oldShares := tc.root, tc.shares
 
 	for _, m := range tc.members {
+		if m.p.Exited() {
+			t.Fatalf("%s exited on its own (%v):\n%s", m.id, m.p.Cmd.ProcessState, m.p.Out)
+		}
 		m.p.Stop(t, 30*time.Second)
 		m.wipe()
 	}
