@@ -29,10 +29,9 @@ func freePort(t *testing.T) string {
 }
 
 type inproc struct {
-	n        *Node
-	api      string
-	conf     *config.Config
-	stopOnce bool
+	n    *Node
+	api  string
+	conf *config.Config
 }
 
 func startNodes(t *testing.T, count int) []*inproc {
