@@ -36,6 +36,7 @@ func TestOperations(t *testing.T) {
 	t.Run("RevokedTokenRefusedThroughStandby", func(t *testing.T) { revokedToken(t, tc) })
 	t.Run("ChangedPolicyThroughStandby", func(t *testing.T) { changedPolicy(t, tc) })
 	t.Run("JoinRefused", func(t *testing.T) { joinRefused(t, tc) })
+	t.Run("BadInput", func(t *testing.T) { badInput(t, tc) })
 	t.Run("SIGSTOPFollower", func(t *testing.T) { stopFollower(t, tc) })
 	t.Run("SIGSTOPLeader", func(t *testing.T) { stopLeader(t, tc) })
 	t.Run("LeaseExpiresOnceAcrossFailover", func(t *testing.T) { leaseAcrossFailover(t, tc) })
@@ -92,6 +93,51 @@ func changedPolicy(t *testing.T, tc *testCluster) {
 	var re *api.ResponseError
 	if !errors.As(err, &re) || re.StatusCode != http.StatusForbidden {
 		t.Fatalf("read after the policy was narrowed, through a standby: %v, want 403", err)
+	}
+}
+
+// badInput: every malformed HA request is a 400 naming the problem, and
+// the configuration is unchanged afterwards.
+func badInput(t *testing.T, tc *testCluster) {
+	a := tc.active(10 * time.Second)
+	before, err := tc.peers(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := a.client(tc.root)
+	for _, c := range []struct {
+		name, path string
+		body       map[string]any
+		want       string
+	}{
+		{"challenge without server_id", "sys/storage/raft/bootstrap/challenge", map[string]any{}, "server_id"},
+		{"challenge with a slash in server_id", "sys/storage/raft/bootstrap/challenge", map[string]any{"server_id": "a/b"}, "server_id"},
+		{"answer without server_id", "sys/storage/raft/bootstrap/answer", map[string]any{"answer": "AAAA"}, "server_id"},
+		{"answer not base64", "sys/storage/raft/bootstrap/answer", map[string]any{"server_id": "x", "answer": "%%%"}, "base64"},
+		{"answer without a challenge", "sys/storage/raft/bootstrap/answer", map[string]any{"server_id": "never-asked", "answer": "AAAA", "cluster_addr": "https://127.0.0.1:1"}, "no pending challenge"},
+		{"answer with a bad cluster_addr", "sys/storage/raft/bootstrap/answer", map[string]any{"server_id": "x", "answer": "AAAA", "cluster_addr": "nowhere"}, "cluster_addr"},
+		{"remove-peer without server_id", "sys/storage/raft/remove-peer", map[string]any{}, "server_id"},
+		{"remove-peer of a stranger", "sys/storage/raft/remove-peer", map[string]any{"server_id": "stranger"}, "no peer"},
+		{"remove-peer of the active node", "sys/storage/raft/remove-peer", map[string]any{"server_id": a.id}, "step down first"},
+		{"join on a member", "sys/storage/raft/join", map[string]any{"leader_api_addr": a.url()}, "already a member"},
+		{"join without a URL", "sys/storage/raft/join", map[string]any{"leader_api_addr": "vaultd-0:8200"}, "leader_api_addr"},
+		{"join as a non-voter", "sys/storage/raft/join", map[string]any{"leader_api_addr": a.url(), "non_voter": true}, "non_voter"},
+	} {
+		_, err := root.Logical().Write(c.path, c.body)
+		var re *api.ResponseError
+		if !errors.As(err, &re) || re.StatusCode != http.StatusBadRequest || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want 400 mentioning %q", c.name, err, c.want)
+		}
+	}
+	if err := root.Sys().RaftSnapshotRestore(strings.NewReader("not a snapshot"), false); err == nil {
+		t.Error("a restore of garbage succeeded")
+	}
+	after, err := tc.peers(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(after) != len(before) {
+		t.Errorf("the configuration changed: %+v -> %+v", before, after)
 	}
 }
 
