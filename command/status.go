@@ -59,6 +59,8 @@ type sealStatusOutput struct {
 	ActiveTime           time.Time `json:"active_time,omitempty"`
 	LeaderAddress        string    `json:"leader_address,omitempty"`
 	LeaderClusterAddress string    `json:"leader_cluster_address,omitempty"`
+	RaftCommittedIndex   uint64    `json:"raft_committed_index,omitempty"`
+	RaftAppliedIndex     uint64    `json:"raft_applied_index,omitempty"`
 }
 
 // printSealStatus asks sys/leader for the HA state and prints the whole
@@ -79,6 +81,8 @@ func (b *base) printSealStatus(client *api.Client, seal *api.SealStatusResponse)
 		out.ActiveTime = leader.ActiveTime
 		out.LeaderAddress = leader.LeaderAddress
 		out.LeaderClusterAddress = leader.LeaderClusterAddress
+		out.RaftCommittedIndex = leader.RaftCommittedIndex
+		out.RaftAppliedIndex = leader.RaftAppliedIndex
 	}
 	p := b.out()
 	if p.format != "table" {
@@ -133,6 +137,10 @@ func sealStatusRows(s sealStatusOutput) [][]string {
 			}
 			add("HA Mode", "standby")
 			add("Active Node Address", addr)
+		}
+		if s.RaftCommittedIndex > 0 {
+			add("Raft Committed Index", strconv.FormatUint(s.RaftCommittedIndex, 10))
+			add("Raft Applied Index", strconv.FormatUint(s.RaftAppliedIndex, 10))
 		}
 	}
 	for _, w := range s.Warnings {

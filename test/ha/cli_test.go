@@ -47,6 +47,14 @@ func TestCLIRaftAndStepDown(t *testing.T) {
 	tc.unseal(n)
 	tc.waitVoters(3)
 
+	// vault status on a standby: HA mode, the active node, Raft indexes.
+	out = tc.cli(t, n.url(), "", "status")
+	for _, want := range []string{`HA Enabled\s+true`, `HA Mode\s+standby`, `Active Node Address\s+` + regexp.QuoteMeta(a.url()), `Raft Committed Index\s+[1-9]`, `Storage Type\s+raft`} {
+		if !regexp.MustCompile(want).MatchString(out) {
+			t.Errorf("vault status on a standby lacks %s:\n%s", want, out)
+		}
+	}
+
 	out = tc.cli(t, n.url(), tc.root, "operator", "raft", "list-peers")
 	for _, m := range tc.members {
 		if !regexp.MustCompile(regexp.QuoteMeta(m.id) + `\s+` + regexp.QuoteMeta(m.cluster) + `\s+(leader|follower)\s+true`).MatchString(out) {
