@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/vaultd/vaultd/injector"
 )
 
 func main() {
@@ -26,6 +28,7 @@ const mainUsage = `Usage: vaultd <command> [args]
 
 Commands:
     server      Start a vaultd server
+    injector    Run the Kubernetes webhook that injects the agent into pods
     status      Print the seal status
     operator    Initialise, unseal and seal a server
     version     Print the version
@@ -50,6 +53,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	switch args[0] {
 	case "server":
 		return runServer(ctx, args[1:], stdout, stderr)
+	case "injector":
+		return injector.Run(ctx, args[1:], stdout, stderr)
 	case "status":
 		return c.status(ctx, args[1:])
 	case "operator":
