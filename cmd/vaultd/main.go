@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/vaultd/vaultd/agent"
 	"github.com/vaultd/vaultd/injector"
 )
 
@@ -29,6 +30,7 @@ const mainUsage = `Usage: vaultd <command> [args]
 Commands:
     server      Start a vaultd server
     injector    Run the Kubernetes webhook that injects the agent into pods
+    agent       Log in, render secrets to files and keep them fresh
     status      Print the seal status
     operator    Initialise, unseal and seal a server
     version     Print the version
@@ -55,6 +57,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runServer(ctx, args[1:], stdout, stderr)
 	case "injector":
 		return injector.Run(ctx, args[1:], stdout, stderr)
+	case "agent":
+		return agent.Main(ctx, args[1:], stdout, stderr)
 	case "status":
 		return c.status(ctx, args[1:])
 	case "operator":
