@@ -16,6 +16,9 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -300,28 +303,59 @@ func serve(ctx context.Context, o *options, logger *slog.Logger) error {
 }
 
 // keepCABundle writes the CA into the webhook configuration until it
-// succeeds, then checks it again every minute: an install or upgrade that
-// re-applies the configuration resets the caBundle.
+// succeeds, then keeps it there: it watches the configuration and writes
+// the CA again whenever an install or upgrade that re-applies it resets
+// the caBundle (and checks once a minute should the watch fail).
 func keepCABundle(ctx context.Context, cs kubernetes.Interface, name string, ca []byte, h *Handler, logger *slog.Logger) {
 	wait := time.Second
-	for {
-		changed, err := patchCABundle(ctx, cs, name, ca)
-		switch {
-		case err != nil:
+	for ctx.Err() == nil {
+		changed, rv, err := patchCABundle(ctx, cs, name, ca)
+		if err != nil {
 			logger.Warn("caBundle not written yet; retrying", "webhook_configuration", name, "error", err)
 			wait = min(2*wait, 30*time.Second)
-		default:
-			if changed {
-				logger.Info("wrote the CA into the caBundle", "webhook_configuration", name)
-			}
-			h.SetReady(true)
-			wait = time.Minute
+			sleep(ctx, wait)
+			continue
 		}
+		if changed {
+			logger.Info("wrote the CA into the caBundle", "webhook_configuration", name)
+		}
+		h.SetReady(true)
+		wait = time.Second
+		watchUntilChanged(ctx, cs, name, rv, logger)
+	}
+}
+
+// watchUntilChanged returns when the named configuration changes after
+// resource version rv, its watch ends, or a minute passes.
+func watchUntilChanged(ctx context.Context, cs kubernetes.Interface, name, rv string, logger *slog.Logger) {
+	wctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	w, err := cs.AdmissionregistrationV1().MutatingWebhookConfigurations().Watch(wctx, metav1.ListOptions{
+		FieldSelector:   fields.OneTermEqualSelector("metadata.name", name).String(),
+		ResourceVersion: rv,
+	})
+	if err != nil {
+		logger.Debug("cannot watch the webhook configuration; checking it every minute", "error", err)
+		<-wctx.Done()
+		return
+	}
+	defer w.Stop()
+	for {
 		select {
-		case <-ctx.Done():
+		case <-wctx.Done():
 			return
-		case <-time.After(wait):
+		case ev, ok := <-w.ResultChan():
+			if !ok || ev.Type != watch.Bookmark {
+				return
+			}
 		}
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
 	}
 }
 

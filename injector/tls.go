@@ -177,12 +177,12 @@ func sharedBundle(ctx context.Context, cs kubernetes.Interface, namespace, name 
 
 // patchCABundle writes ca into every webhook of the named
 // MutatingWebhookConfiguration whose caBundle differs. It reports whether
-// it changed anything.
-func patchCABundle(ctx context.Context, cs kubernetes.Interface, name string, ca []byte) (bool, error) {
+// it changed anything and the configuration's resource version after.
+func patchCABundle(ctx context.Context, cs kubernetes.Interface, name string, ca []byte) (bool, string, error) {
 	api := cs.AdmissionregistrationV1().MutatingWebhookConfigurations()
 	cfg, err := api.Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
-		return false, fmt.Errorf("injector: read MutatingWebhookConfiguration %s: %w", name, err)
+		return false, "", fmt.Errorf("injector: read MutatingWebhookConfiguration %s: %w", name, err)
 	}
 	var ops []patchOp
 	for i, wh := range cfg.Webhooks {
@@ -191,18 +191,19 @@ func patchCABundle(ctx context.Context, cs kubernetes.Interface, name string, ca
 		}
 	}
 	if len(ops) == 0 {
-		return false, nil
+		return false, cfg.ResourceVersion, nil
 	}
 	// Guard against the list changing between the read and the patch.
 	ops = append([]patchOp{{Op: "test", Path: "/metadata/resourceVersion", Value: cfg.ResourceVersion}}, ops...)
 	body, err := json.Marshal(ops)
 	if err != nil {
-		return false, fmt.Errorf("injector: %w", err)
+		return false, "", fmt.Errorf("injector: %w", err)
 	}
-	if _, err := api.Patch(ctx, name, types.JSONPatchType, body, metav1.PatchOptions{}); err != nil {
-		return false, fmt.Errorf("injector: patch caBundle of %s: %w", name, err)
+	patched, err := api.Patch(ctx, name, types.JSONPatchType, body, metav1.PatchOptions{})
+	if err != nil {
+		return false, "", fmt.Errorf("injector: patch caBundle of %s: %w", name, err)
 	}
-	return true, nil
+	return true, patched.ResourceVersion, nil
 }
 
 // fileCert serves a certificate and key from files, reading them again

@@ -161,8 +161,8 @@ func checkInjector(t reporter, o *objects, want injectorExpect) {
 	}
 	cr := o.clusterRoles[0]
 	if len(cr.Rules) != 1 || !slices.Equal(cr.Rules[0].Resources, []string{"mutatingwebhookconfigurations"}) ||
-		!slices.Equal(cr.Rules[0].ResourceNames, []string{mwc.Name}) || !slices.Equal(cr.Rules[0].Verbs, []string{"get", "patch"}) {
-		t.Errorf("ClusterRole grants more than get/patch on its own webhook configuration: %+v", cr.Rules)
+		!slices.Equal(cr.Rules[0].ResourceNames, []string{mwc.Name}) || !slices.Equal(cr.Rules[0].Verbs, []string{"get", "patch", "watch"}) {
+		t.Errorf("ClusterRole grants more than get/patch/watch on its own webhook configuration: %+v", cr.Rules)
 	}
 	secret := env["AGENT_INJECT_TLS_AUTO_SECRET"]
 	for _, r := range o.roles[0].Rules {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -60,18 +61,75 @@ func startInjector(t *testing.T, c *kube.Cluster, vaultAddr string) *running {
 	addr := proc.FreeAddr(t)
 	url := "https://" + addr
 	registerWebhook(t, c, url+"/mutate")
-	bin := vaultd.Path(t)
-	p := proc.Start(t, bin, proc.Options{Env: []string{
-		"PATH=" + os.Getenv("PATH"), "HOME=" + os.TempDir(), "KUBECONFIG=" + c.KubeconfigPath,
-		"AGENT_INJECT_VAULT_IMAGE=vaultd/vaultd:test",
-	}}, "injector", "-listen="+addr, "-tls-auto="+webhookName, "-tls-auto-hosts=127.0.0.1,localhost",
-		"-vault-address="+vaultAddr, "-log-level=debug")
+	p := runInjector(t, c, addr, vaultAddr)
 	r := &running{c: c, proc: p, url: url}
 	// The injector writes its CA into the configuration: read it from there.
 	r.ca = waitCABundle(t, c, p)
 	waitReady(t, r)
 	waitEffective(t, r)
 	return r
+}
+
+// runInjector starts one injector replica listening on addr. It talks to
+// the API server as the service account of deploy/kubernetes/injector,
+// with that folder's RBAC and nothing more, and shares its certificate
+// with other replicas through the manifests' Secret.
+func runInjector(t *testing.T, c *kube.Cluster, addr, vaultAddr string) *proc.Proc {
+	t.Helper()
+	kubeconfig := injectorKubeconfig(t, c)
+	return proc.Start(t, vaultd.Path(t), proc.Options{Env: []string{
+		"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "KUBECONFIG=" + kubeconfig,
+		"AGENT_INJECT_VAULT_IMAGE=vaultd/vaultd:test", "NAMESPACE=vaultd",
+		"AGENT_INJECT_TLS_AUTO_SECRET=vaultd-injector-tls",
+	}}, "injector", "-listen="+addr, "-tls-auto="+webhookName, "-tls-auto-hosts=127.0.0.1,localhost",
+		"-vault-address="+vaultAddr, "-log-level=debug",
+		// The walkthrough's pods re-read their secret every second rather
+		// than every five minutes, so that the rotation test is quick.
+		"-template-static-secret-render-interval=1s")
+}
+
+// injectorKubeconfig applies the injector's service account and RBAC from
+// deploy/kubernetes/injector and writes a kubeconfig with a token of that
+// account.
+func injectorKubeconfig(t *testing.T, c *kube.Cluster) string {
+	t.Helper()
+	ctx := t.Context()
+	root, err := kube.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.EnsureNamespace(ctx, "vaultd", nil); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(root, "deploy", "kubernetes", "injector")
+	for _, f := range []string{"10-serviceaccount.yaml", "20-rbac.yaml"} {
+		if out, err := c.Kubectl(ctx, "apply", "-f", filepath.Join(dir, f)); err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+	}
+	tok, err := c.CreateToken(ctx, "vaultd", "vaultd-injector", nil, 3600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca := base64.StdEncoding.EncodeToString(c.CACertPEM)
+	cfg := fmt.Sprintf(`apiVersion: v1
+kind: Config
+clusters:
+- name: test
+  cluster: {server: %q, certificate-authority-data: %q}
+users:
+- name: injector
+  user: {token: %q}
+contexts:
+- name: test
+  context: {cluster: test, user: injector}
+current-context: test
+`, c.Host, ca, tok)
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 // registerWebhook creates the webhook configuration of deploy/kubernetes,

@@ -2,6 +2,7 @@ package injector
 
 import (
 	"bytes"
+	"crypto/x509"
 	"net/http"
 	"strings"
 	"testing"
@@ -172,6 +173,27 @@ func TestInjector(t *testing.T) {
 			t.Fatal(err)
 		}
 		checkInjected(t, got)
+	})
+
+	t.Run("stored agent containers run against vaultd", func(t *testing.T) {
+		testAgents(t, c, vaultAddr)
+	})
+
+	t.Run("a second replica serves the same CA", func(t *testing.T) {
+		addr := proc.FreeAddr(t)
+		p := runInjector(t, c, addr, "http://"+vaultAddr)
+		second := &running{c: c, proc: p, url: "https://" + addr, ca: r.ca}
+		// Verified against the caBundle the first replica wrote.
+		waitReady(t, second)
+		cfg, err := c.Clientset.AdmissionregistrationV1().MutatingWebhookConfigurations().Get(t.Context(), webhookName, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pool := x509.NewCertPool()
+		pool.AppendCertsFromPEM(cfg.Webhooks[0].ClientConfig.CABundle)
+		if !pool.Equal(r.ca) {
+			t.Error("the second replica replaced the caBundle")
+		}
 	})
 
 	t.Run("caBundle restored after a reset", func(t *testing.T) {
