@@ -48,10 +48,9 @@ func (o *objects) injectorCount() int {
 
 // injectorExpect is what one set of injector manifests must agree on.
 type injectorExpect struct {
-	namespace  string
-	image      string // the injector's and the agents' image
-	vaultAddr  string // where the agents reach the server
-	serverName string // the server's Service
+	namespace string
+	image     string // the injector's and the agents' image
+	vaultAddr string // where the agents reach the server
 }
 
 // checkInjector holds the injector's objects to the rules: two

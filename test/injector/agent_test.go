@@ -38,7 +38,7 @@ func exports(s map[string]any) string {
 // secret, the policy and the role. The walkthrough's server runs in the
 // cluster and reviews tokens with its own service account; this one is
 // given a reviewer token instead.
-func startWalkthroughServer(t *testing.T, c *kube.Cluster, addr string) *api.Client {
+func startWalkthroughServer(t testing.TB, c *kube.Cluster, addr string) *api.Client {
 	t.Helper()
 	ctx := t.Context()
 	srv := proc.Start(t, vaultd.Path(t), proc.Options{}, "server", "-dev", "-dev-root-token-id=root", "-dev-listen-address="+addr)
@@ -99,7 +99,7 @@ type podRoot struct {
 	ports map[int]string // pod port → 127.0.0.1:free
 }
 
-func newPodRoot(t *testing.T, c *kube.Cluster, pod *corev1.Pod) *podRoot {
+func newPodRoot(t testing.TB, c *kube.Cluster, pod *corev1.Pod) *podRoot {
 	t.Helper()
 	r := &podRoot{pod: pod, dir: t.TempDir(), ports: map[int]string{}}
 	tok, err := c.CreateToken(t.Context(), pod.Namespace, pod.Spec.ServiceAccountName, nil, 3600)
@@ -139,7 +139,7 @@ func (r *podRoot) hostPath(ct *corev1.Container, p string) (string, bool) {
 	return host, best != ""
 }
 
-func (r *podRoot) port(t *testing.T, p int) string {
+func (r *podRoot) port(t testing.TB, p int) string {
 	if a, ok := r.ports[p]; ok {
 		return a
 	}
@@ -149,7 +149,7 @@ func (r *podRoot) port(t *testing.T, p int) string {
 
 // env is the container's environment as the kubelet gives it, with the
 // agent's configuration moved onto the pod's root.
-func (r *podRoot) env(t *testing.T, ct *corev1.Container) []string {
+func (r *podRoot) env(t testing.TB, ct *corev1.Container) []string {
 	t.Helper()
 	var env []string
 	for _, e := range ct.Env {
@@ -175,7 +175,7 @@ func (r *podRoot) env(t *testing.T, ct *corev1.Container) []string {
 // rerootConfig rewrites every absolute path of the agent's configuration
 // that lies on one of the container's mounts to the volume's directory, and
 // every listener to its mapped port. Nothing else changes.
-func (r *podRoot) rerootConfig(t *testing.T, ct *corev1.Container, enc string) string {
+func (r *podRoot) rerootConfig(t testing.TB, ct *corev1.Container, enc string) string {
 	t.Helper()
 	cfg, err := injector.DecodeAgentConfig(enc)
 	if err != nil {
@@ -223,7 +223,7 @@ func (r *podRoot) rerootConfig(t *testing.T, ct *corev1.Container, enc string) s
 
 // start runs a container's stored command, with the image's binary (the
 // vaultd built for the tests) for its AgentCommand.
-func (r *podRoot) start(t *testing.T, ct *corev1.Container) *proc.Proc {
+func (r *podRoot) start(t testing.TB, ct *corev1.Container) *proc.Proc {
 	t.Helper()
 	argv := append(append([]string{}, ct.Command...), ct.Args...)
 	if len(argv) == 0 || argv[0] != injector.AgentCommand {
@@ -233,7 +233,7 @@ func (r *podRoot) start(t *testing.T, ct *corev1.Container) *proc.Proc {
 }
 
 // appFile is a file as the app container sees it.
-func (r *podRoot) appFile(t *testing.T, p string) string {
+func (r *podRoot) appFile(t testing.TB, p string) string {
 	t.Helper()
 	host, ok := r.hostPath(find(r.pod.Spec.Containers, "app"), p)
 	if !ok {

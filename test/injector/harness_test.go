@@ -56,7 +56,7 @@ type running struct {
 // startInjector runs `vaultd injector` registered with the cluster,
 // pointing the agents it injects at vaultAddr, and waits until the API
 // server actually calls it.
-func startInjector(t *testing.T, c *kube.Cluster, vaultAddr string) *running {
+func startInjector(t testing.TB, c *kube.Cluster, vaultAddr string) *running {
 	t.Helper()
 	addr := proc.FreeAddr(t)
 	url := "https://" + addr
@@ -74,7 +74,7 @@ func startInjector(t *testing.T, c *kube.Cluster, vaultAddr string) *running {
 // the API server as the service account of deploy/kubernetes/injector,
 // with that folder's RBAC and nothing more, and shares its certificate
 // with other replicas through the manifests' Secret.
-func runInjector(t *testing.T, c *kube.Cluster, addr, vaultAddr string) *proc.Proc {
+func runInjector(t testing.TB, c *kube.Cluster, addr, vaultAddr string) *proc.Proc {
 	t.Helper()
 	kubeconfig := injectorKubeconfig(t, c)
 	return proc.Start(t, vaultd.Path(t), proc.Options{Env: []string{
@@ -91,7 +91,7 @@ func runInjector(t *testing.T, c *kube.Cluster, addr, vaultAddr string) *proc.Pr
 // injectorKubeconfig applies the injector's service account and RBAC from
 // deploy/kubernetes/injector and writes a kubeconfig with a token of that
 // account.
-func injectorKubeconfig(t *testing.T, c *kube.Cluster) string {
+func injectorKubeconfig(t testing.TB, c *kube.Cluster) string {
 	t.Helper()
 	ctx := t.Context()
 	root, err := kube.RepoRoot()
@@ -135,7 +135,7 @@ current-context: test
 // registerWebhook creates the webhook configuration of deploy/kubernetes,
 // with the injector's loopback URL in place of the in-cluster Service
 // (the test cluster has no Service networking).
-func registerWebhook(t *testing.T, c *kube.Cluster, url string) {
+func registerWebhook(t testing.TB, c *kube.Cluster, url string) {
 	t.Helper()
 	root, err := kube.RepoRoot()
 	if err != nil {
@@ -163,7 +163,7 @@ func registerWebhook(t *testing.T, c *kube.Cluster, url string) {
 	}
 }
 
-func decodeFile(t *testing.T, path string) []runtime.Object {
+func decodeFile(t testing.TB, path string) []runtime.Object {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -192,11 +192,13 @@ func decodeFile(t *testing.T, path string) []runtime.Object {
 
 // waitFor polls cond until it holds, the injector exits, or the test's
 // deadline nears. It is a wait for readiness, not a timing assertion.
-func waitFor(t *testing.T, what string, p *proc.Proc, cond func() (bool, string)) {
+func waitFor(t testing.TB, what string, p *proc.Proc, cond func() (bool, string)) {
 	t.Helper()
 	deadline := time.Now().Add(2 * time.Minute)
-	if d, ok := t.Deadline(); ok && d.Add(-10*time.Second).Before(deadline) {
-		deadline = d.Add(-10 * time.Second)
+	if dt, ok := t.(interface{ Deadline() (time.Time, bool) }); ok {
+		if d, ok := dt.Deadline(); ok && d.Add(-10*time.Second).Before(deadline) {
+			deadline = d.Add(-10 * time.Second)
+		}
 	}
 	last := ""
 	for time.Now().Before(deadline) {
@@ -217,7 +219,7 @@ func waitFor(t *testing.T, what string, p *proc.Proc, cond func() (bool, string)
 	t.Fatalf("gave up waiting for %s (%s)\n%s", what, last, out)
 }
 
-func waitCABundle(t *testing.T, c *kube.Cluster, p *proc.Proc) *x509.CertPool {
+func waitCABundle(t testing.TB, c *kube.Cluster, p *proc.Proc) *x509.CertPool {
 	t.Helper()
 	var pool *x509.CertPool
 	waitFor(t, "the injector to write the caBundle", p, func() (bool, string) {
@@ -243,7 +245,7 @@ func (r *running) client() *http.Client {
 }
 
 // waitReady: /health/ready answers, over TLS verified by the caBundle CA.
-func waitReady(t *testing.T, r *running) {
+func waitReady(t testing.TB, r *running) {
 	t.Helper()
 	waitFor(t, "/health/ready", r.proc, func() (bool, string) {
 		resp, err := r.client().Get(r.url + "/health/ready")
@@ -259,7 +261,7 @@ func waitReady(t *testing.T, r *running) {
 // its webhook list from a watch, so a new configuration takes a moment to
 // apply, and with failurePolicy Ignore a pod created before then is
 // stored unchanged. A server-side dry run shows when injection happens.
-func waitEffective(t *testing.T, r *running) {
+func waitEffective(t testing.TB, r *running) {
 	t.Helper()
 	ensureAccount(t, r.c, "default")
 	waitFor(t, "the API server to call the webhook", r.proc, func() (bool, string) {
@@ -272,7 +274,7 @@ func waitEffective(t *testing.T, r *running) {
 	})
 }
 
-func ensureAccount(t *testing.T, c *kube.Cluster, namespace string) {
+func ensureAccount(t testing.TB, c *kube.Cluster, namespace string) {
 	t.Helper()
 	if _, err := c.CreateServiceAccount(t.Context(), namespace, "default"); err != nil {
 		t.Fatal(err)
@@ -282,7 +284,7 @@ func ensureAccount(t *testing.T, c *kube.Cluster, namespace string) {
 // walkthroughPod is the pod template of the article's Deployment (kept
 // verbatim in testdata/vault-test.yaml) as a Pod, with extra annotations
 // ("-" removes one).
-func walkthroughPod(t *testing.T, generateName string, extra map[string]string) *corev1.Pod {
+func walkthroughPod(t testing.TB, generateName string, extra map[string]string) *corev1.Pod {
 	t.Helper()
 	var dep *appsv1.Deployment
 	for _, obj := range decodeFile(t, filepath.Join("testdata", "vault-test.yaml")) {
@@ -307,7 +309,7 @@ func walkthroughPod(t *testing.T, generateName string, extra map[string]string) 
 }
 
 // createPod creates a pod and reads it back through the API.
-func createPod(t *testing.T, c *kube.Cluster, namespace string, pod *corev1.Pod) (*corev1.Pod, error) {
+func createPod(t testing.TB, c *kube.Cluster, namespace string, pod *corev1.Pod) (*corev1.Pod, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
