@@ -1,8 +1,14 @@
 package injector
 
 import (
+	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
@@ -76,5 +82,62 @@ func TestFileCertReloads(t *testing.T) {
 	third, err := fc.load()
 	if err != nil || string(third.Certificate[0]) != string(second.Certificate[0]) {
 		t.Fatalf("a broken pair replaced the good one: %v", err)
+	}
+}
+
+// TestServeFromFiles runs the injector's server with -tls-cert-file and
+// -tls-key-file on a real listener until its context ends.
+func TestServeFromFiles(t *testing.T) {
+	dir := t.TempDir()
+	b, err := generateBundle([]string{"127.0.0.1"}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf, kf := filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
+	if err := os.WriteFile(cf, b.Cert, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(kf, b.Key, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	o, err := parseOptions([]string{"-listen=" + addr, "-tls-cert-file=" + cf, "-tls-key-file=" + kf, "-vault-address=http://v:8200"},
+		func(string) string { return "" }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, o, slog.New(slog.DiscardHandler)) }()
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(b.CA)
+	client := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
+	var resp *http.Response
+	for range 200 {
+		if resp, err = client.Get("https://" + addr + "/health/ready"); err == nil {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("/health/ready %d", resp.StatusCode)
+	}
+	// TLS below 1.2 is refused.
+	old := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MaxVersion: tls.VersionTLS11}}}
+	if _, err := old.Get("https://" + addr + "/health/ready"); err == nil {
+		t.Error("a TLS 1.1 client was served")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("serve: %v", err)
 	}
 }

@@ -74,7 +74,11 @@ func (h *Handler) mutate(w http.ResponseWriter, r *http.Request) {
 	review, err := decodeReview(http.MaxBytesReader(w, r.Body, maxReviewBytes))
 	if err != nil {
 		h.logger().Warn("bad admission review", "error", err, "remote", r.RemoteAddr)
-		http.Error(w, err.Error(), http.StatusBadRequest)
+		code := http.StatusBadRequest
+		if tooBig := (*http.MaxBytesError)(nil); errors.As(err, &tooBig) {
+			code = http.StatusRequestEntityTooLarge
+		}
+		http.Error(w, err.Error(), code)
 		return
 	}
 	resp := h.review(review.Request)

@@ -116,6 +116,12 @@ func TestWebhookAnswers(t *testing.T) {
 			}
 		})
 	}
+	t.Run("413 too large", func(t *testing.T) {
+		body := append([]byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"x","object":"`), bytes.Repeat([]byte("a"), maxReviewBytes)...)
+		if code, _ := post(t, srv.URL, "application/json", body); code != http.StatusRequestEntityTooLarge {
+			t.Fatalf("%d, want 413", code)
+		}
+	})
 	t.Run("GET /mutate", func(t *testing.T) {
 		resp, err := http.Get(srv.URL + "/mutate")
 		if err != nil {

@@ -13,6 +13,8 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/vaultd/vaultd/injector"
 )
 
 // injectorObjects are the kinds only the injector's manifests have.
@@ -205,6 +207,15 @@ func plainWithInjector(t *testing.T) []byte {
 	root := repoRoot(t)
 	return append(readManifestDir(t, filepath.Join(root, "deploy", "kubernetes")),
 		readManifestDir(t, filepath.Join(root, "deploy", "kubernetes", "injector"))...)
+}
+
+// TestAgentCommandIsTheImagesBinary: the agent containers the injector
+// adds run the binary where the Dockerfile puts it (the image has no shell
+// and no PATH lookup to fall back on).
+func TestAgentCommandIsTheImagesBinary(t *testing.T) {
+	if img := dockerImageOf(t); img.binary != injector.AgentCommand {
+		t.Fatalf("the injector runs %s, the image has vaultd at %s", injector.AgentCommand, img.binary)
+	}
 }
 
 func TestInjectorManifests(t *testing.T) {
