@@ -364,6 +364,7 @@ func parseSecrets(a annotations, volumePath, tmplType string) ([]secret, error) 
 		return nil, err
 	}
 	var out []secret
+	files := map[string]string{}
 	for _, raw := range names {
 		s := secret{
 			path:       strings.TrimSpace(a[AnnotationSecret+"-"+raw]),
@@ -408,6 +409,10 @@ func parseSecrets(a annotations, volumePath, tmplType string) ([]secret, error) 
 		if !strings.HasPrefix(s.file, volumePath+"/") {
 			return nil, &annotationError{AnnotationFile + "-" + raw, file, "the file must stay inside " + volumePath}
 		}
+		if other, dup := files[s.file]; dup {
+			return nil, fmt.Errorf("secrets %q and %q both render to %s (see %s-<name>)", other, raw, s.file, AnnotationFile)
+		}
+		files[s.file] = raw
 		out = append(out, s)
 	}
 	return out, nil

@@ -435,6 +435,7 @@ func TestMutateRefusesBadValues(t *testing.T) {
 		{"relative volume path", map[string]string{AnnotationSecretVolumePath: "secrets"}, "secret-volume-path"},
 		{"no role", map[string]string{AnnotationRole: "-"}, "a role is required"},
 		{"native", map[string]string{AnnotationNativeSidecar: "sometimes"}, "agent-native-sidecar"},
+		{"two secrets, one file", map[string]string{AnnotationSecret + "-Config": "secret/data/other"}, "both render to /vault/secrets/config"},
 		{"tls skip verify", map[string]string{AnnotationTLSSkipVerify: "perhaps"}, "tls-skip-verify"},
 	}
 	for _, tc := range tests {
