@@ -1,6 +1,7 @@
 package injector
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -242,28 +243,16 @@ func serve(ctx context.Context, o *options, logger *slog.Logger) error {
 	minVersion, _ := parseTLSVersion(o.tlsMinVersion)
 	var get func() (*tls.Certificate, error)
 	var cs kubernetes.Interface
-	var caBundle []byte
+	store := &certStore{}
 	if o.tlsAuto != "" {
 		var err error
 		if cs, err = kubeClient(); err != nil {
 			return err
 		}
-		hosts := splitHosts(o.tlsAutoHosts)
-		var b *bundle
-		if o.tlsAutoSecret != "" {
-			b, err = sharedBundle(ctx, cs, o.namespace, o.tlsAutoSecret, hosts, time.Now())
-		} else {
-			b, err = generateBundle(hosts, time.Now())
-		}
-		if err != nil {
+		if err := loadAutoTLS(ctx, o, cs, store); err != nil {
 			return err
 		}
-		pair, err := tls.X509KeyPair(b.Cert, b.Key)
-		if err != nil {
-			return fmt.Errorf("injector: generated key pair: %w", err)
-		}
-		get = func() (*tls.Certificate, error) { return &pair, nil }
-		caBundle = b.CA
+		get = store.get
 	} else {
 		fc := &fileCert{certFile: o.tlsCertFile, keyFile: o.tlsKeyFile}
 		if _, err := fc.load(); err != nil {
@@ -284,7 +273,8 @@ func serve(ctx context.Context, o *options, logger *slog.Logger) error {
 	}
 	logger.Info("injector listening", "address", ln.Addr().String(), "vault_address", d.VaultAddress, "agent_image", d.VaultImage)
 	if o.tlsAuto != "" {
-		go keepCABundle(ctx, cs, o.tlsAuto, caBundle, h, logger)
+		go keepCABundle(ctx, cs, o.tlsAuto, store.ca, h, logger)
+		go refreshAutoTLS(ctx, o, cs, store, logger)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ServeTLS(ln, "", "") }()
@@ -306,10 +296,10 @@ func serve(ctx context.Context, o *options, logger *slog.Logger) error {
 // succeeds, then keeps it there: it watches the configuration and writes
 // the CA again whenever an install or upgrade that re-applies it resets
 // the caBundle (and checks once a minute should the watch fail).
-func keepCABundle(ctx context.Context, cs kubernetes.Interface, name string, ca []byte, h *Handler, logger *slog.Logger) {
+func keepCABundle(ctx context.Context, cs kubernetes.Interface, name string, ca func() []byte, h *Handler, logger *slog.Logger) {
 	wait := time.Second
 	for ctx.Err() == nil {
-		changed, rv, err := patchCABundle(ctx, cs, name, ca)
+		changed, rv, err := patchCABundle(ctx, cs, name, ca())
 		if err != nil {
 			logger.Warn("caBundle not written yet; retrying", "webhook_configuration", name, "error", err)
 			wait = min(2*wait, 30*time.Second)
@@ -356,6 +346,46 @@ func sleep(ctx context.Context, d time.Duration) {
 	select {
 	case <-ctx.Done():
 	case <-time.After(d):
+	}
+}
+
+// loadAutoTLS puts the -tls-auto bundle in store: the replicas' shared one
+// from -tls-auto-secret, or this process's own, renewed when it nears its
+// end.
+func loadAutoTLS(ctx context.Context, o *options, cs kubernetes.Interface, store *certStore) error {
+	hosts := splitHosts(o.tlsAutoHosts)
+	var b *bundle
+	var err error
+	if o.tlsAutoSecret != "" {
+		b, err = sharedBundle(ctx, cs, o.namespace, o.tlsAutoSecret, hosts, time.Now())
+	} else {
+		b, _, err = renewed(store.current(), hosts, time.Now())
+	}
+	if err != nil {
+		return err
+	}
+	return store.set(b)
+}
+
+// autoTLSRefresh is how often a running injector renews or re-reads its
+// generated certificate; the caBundle follows within a minute.
+const autoTLSRefresh = time.Hour
+
+func refreshAutoTLS(ctx context.Context, o *options, cs kubernetes.Interface, store *certStore, logger *slog.Logger) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(autoTLSRefresh):
+		}
+		before := store.current()
+		if err := loadAutoTLS(ctx, o, cs, store); err != nil {
+			logger.Warn("certificate refresh failed; serving the current one", "error", err)
+			continue
+		}
+		if !bytes.Equal(store.current().Cert, before.Cert) {
+			logger.Info("serving a renewed certificate")
+		}
 	}
 }
 

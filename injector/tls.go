@@ -106,23 +106,89 @@ func serial() *big.Int {
 	return n
 }
 
-// usable reports whether b's certificate covers hosts and lives on past
-// renewBefore.
+// usable reports whether b's certificate chains to its CA, covers hosts
+// and lives on past renewBefore.
 func (b *bundle) usable(hosts []string, now time.Time) bool {
 	pair, err := tls.X509KeyPair(b.Cert, b.Key)
-	if err != nil || len(b.CA) == 0 {
+	if err != nil {
 		return false
 	}
 	leaf, err := x509.ParseCertificate(pair.Certificate[0])
 	if err != nil || now.Add(renewBefore).After(leaf.NotAfter) {
 		return false
 	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(b.CA) {
+		return false
+	}
 	for _, h := range hosts {
-		if leaf.VerifyHostname(h) != nil {
+		if _, err := leaf.Verify(x509.VerifyOptions{DNSName: h, Roots: pool, CurrentTime: now}); err != nil {
 			return false
 		}
 	}
 	return true
+}
+
+// renewed is b while it is usable; otherwise a new bundle whose CA field
+// holds the new CA followed by b's own, so that the caBundle still trusts
+// a replica serving b's certificate until it picks up the new one.
+func renewed(b *bundle, hosts []string, now time.Time) (*bundle, bool, error) {
+	if b != nil && b.usable(hosts, now) {
+		return b, false, nil
+	}
+	nb, err := generateBundle(hosts, now)
+	if err != nil {
+		return nil, false, err
+	}
+	if b != nil {
+		if block, _ := pem.Decode(b.CA); block != nil {
+			if old, err := x509.ParseCertificate(block.Bytes); err == nil && now.Before(old.NotAfter) {
+				nb.CA = append(nb.CA, pem.EncodeToMemory(block)...)
+			}
+		}
+	}
+	return nb, true, nil
+}
+
+// certStore holds the bundle being served; the refresh swaps it.
+type certStore struct {
+	mu   sync.RWMutex
+	b    *bundle
+	pair *tls.Certificate
+}
+
+func (s *certStore) set(b *bundle) error {
+	pair, err := tls.X509KeyPair(b.Cert, b.Key)
+	if err != nil {
+		return fmt.Errorf("injector: key pair: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.b, s.pair = b, &pair
+	return nil
+}
+
+func (s *certStore) get() (*tls.Certificate, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.pair == nil {
+		return nil, errors.New("injector: no certificate yet")
+	}
+	return s.pair, nil
+}
+
+func (s *certStore) current() *bundle {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.b
+}
+
+// ca is the CA bundle to write into the webhook configuration.
+func (s *certStore) ca() []byte {
+	if b := s.current(); b != nil {
+		return b.CA
+	}
+	return nil
 }
 
 // Secret keys of a shared bundle.
@@ -142,15 +208,16 @@ func sharedBundle(ctx context.Context, cs kubernetes.Interface, namespace, name 
 		if err != nil && !apierrors.IsNotFound(err) {
 			return nil, fmt.Errorf("injector: read secret %s/%s: %w", namespace, name, err)
 		}
+		var have *bundle
 		if err == nil {
-			b := &bundle{CA: s.Data[secretCA], Cert: s.Data[secretCert], Key: s.Data[secretKey]}
-			if b.usable(hosts, now) {
-				return b, nil
-			}
+			have = &bundle{CA: s.Data[secretCA], Cert: s.Data[secretCert], Key: s.Data[secretKey]}
 		}
-		b, genErr := generateBundle(hosts, now)
+		b, fresh, genErr := renewed(have, hosts, now)
 		if genErr != nil {
 			return nil, genErr
+		}
+		if !fresh {
+			return b, nil
 		}
 		data := map[string][]byte{secretCA: b.CA, secretCert: b.Cert, secretKey: b.Key}
 		if apierrors.IsNotFound(err) {

@@ -141,3 +141,47 @@ func TestServeFromFiles(t *testing.T) {
 		t.Fatalf("serve: %v", err)
 	}
 }
+
+// verifies reports whether bundle b's leaf chains to a CA in ca for host.
+func verifies(t *testing.T, b *bundle, ca []byte, host string, at time.Time) bool {
+	t.Helper()
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(ca)
+	block, _ := pem.Decode(b.Cert)
+	leaf, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = leaf.Verify(x509.VerifyOptions{DNSName: host, Roots: pool, CurrentTime: at})
+	return err == nil
+}
+
+// TestRenewedKeepsTheOldCA: a bundle is kept while usable; near its end
+// the new one's CA field trusts both the new certificate and the old, so a
+// replica still serving the old one is not cut off.
+func TestRenewedKeepsTheOldCA(t *testing.T) {
+	now := time.Now()
+	hosts := []string{"svc.ns.svc"}
+	b0, fresh, err := renewed(nil, hosts, now)
+	if err != nil || !fresh {
+		t.Fatalf("first bundle: %v %v", fresh, err)
+	}
+	if b, fresh, _ := renewed(b0, hosts, now.Add(24*time.Hour)); fresh || b != b0 {
+		t.Fatal("a usable bundle was replaced")
+	}
+	late := now.Add(certLifetime - renewBefore/2)
+	b1, fresh, err := renewed(b0, hosts, late)
+	if err != nil || !fresh {
+		t.Fatalf("renewal: %v %v", fresh, err)
+	}
+	if !verifies(t, b1, b1.CA, hosts[0], late) || !verifies(t, b0, b1.CA, hosts[0], late) {
+		t.Fatal("the renewed caBundle does not trust both certificates")
+	}
+	if b2, _, _ := renewed(b1, hosts, late.Add(time.Hour)); b2 != b1 {
+		t.Fatal("the renewed bundle is not usable")
+	}
+	// And a bundle for other hosts is replaced at once.
+	if _, fresh, _ := renewed(b0, []string{"elsewhere"}, now); !fresh {
+		t.Fatal("a bundle for other hosts was kept")
+	}
+}
