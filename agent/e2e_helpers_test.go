@@ -60,7 +60,7 @@ type pod struct {
 // setupWalkthrough configures the kubernetes auth method, the secret, the
 // policy and the role my-api-role (with ttl and maxTTL) on the server
 // root talks to, for a fresh namespace of the shared cluster.
-func setupWalkthrough(t *testing.T, root *api.Client, ttl, maxTTL string) *pod {
+func setupWalkthrough(t testing.TB, root *api.Client, ttl, maxTTL string) *pod {
 	t.Helper()
 	ctx := context.Background()
 	c := cluster.Get(t)
@@ -105,7 +105,7 @@ func setupWalkthrough(t *testing.T, root *api.Client, ttl, maxTTL string) *pod {
 	return p
 }
 
-func putSecret(t *testing.T, root *api.Client, password string) {
+func putSecret(t testing.TB, root *api.Client, password string) {
 	t.Helper()
 	_, err := root.KVv2("secret").Put(context.Background(), "my-api", map[string]any{
 		"DB_PASSWORD": password,
@@ -147,7 +147,7 @@ template {
 func (p *pod) sink() string { return filepath.Join(p.dir, "home", ".vault-token") }
 func (p *pod) dest() string { return filepath.Join(p.dir, "secrets", "config") }
 
-func (p *pod) writeConfig(t *testing.T, name, text string) string {
+func (p *pod) writeConfig(t testing.TB, name, text string) string {
 	t.Helper()
 	path := filepath.Join(p.dir, name)
 	must(t, os.MkdirAll(filepath.Dir(p.sink()), 0o700), "sink dir")
@@ -237,7 +237,7 @@ func auditedReads(t *testing.T, logPath, path string) int {
 }
 
 // auditedServer starts an in-process vaultd with a file audit device.
-func auditedServer(t *testing.T) (*vaulttest.Server, string) {
+func auditedServer(t testing.TB) (*vaulttest.Server, string) {
 	t.Helper()
 	log := filepath.Join(t.TempDir(), "audit.log")
 	s := vaulttest.Start(t, vaulttest.Options{Audit: []*config.AuditDevice{

@@ -5,9 +5,13 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hashicorp/vault/api"
 
 	"github.com/vaultd/vaultd/test/proc"
 	"github.com/vaultd/vaultd/vaulttest"
@@ -155,4 +159,93 @@ listener "tcp" {
 	if got := status("http://" + probe + "/v1/secret/data/my-api"); got != http.StatusNotFound {
 		t.Fatalf("probe listener /v1/: %d, want 404", got)
 	}
+}
+
+// TestAgentTokenFileAndEnv: the token_file method with a config that has
+// no vault block; VAULT_ADDR in the environment says where vaultd is.
+// SIGHUP does not stop the agent; SIGTERM stops it cleanly and removes
+// its pid file.
+func TestAgentTokenFileAndEnv(t *testing.T) {
+	s := vaulttest.Start(t, vaulttest.Options{})
+	putSecret(t, s.Client, "from-a-token-file")
+	must(t, s.Client.Sys().PutPolicy("my-api-policy", walkthroughPolicy), "policy")
+	tok, err := s.Client.Auth().Token().Create(&api.TokenCreateRequest{Policies: []string{"my-api-policy"}, TTL: "1h"})
+	must(t, err, "token create")
+	dir := t.TempDir()
+	p := &pod{dir: dir}
+	tokenFile, pidFile := filepath.Join(dir, "token"), filepath.Join(dir, "agent.pid")
+	must(t, os.WriteFile(tokenFile, []byte(tok.Auth.ClientToken+"\n"), 0o600), "token file")
+	cfg := p.writeConfig(t, "agent.hcl", `pid_file = "`+pidFile+`"
+auto_auth {
+  method "token_file" {
+    config = { token_file_path = "`+tokenFile+`" }
+  }
+}
+template {
+  destination = "`+p.dest()+`"
+  contents    = <<EOT
+`+walkthroughTemplate+`EOT
+}
+`)
+	a := startAgent(t, agentEnv(t, "VAULT_ADDR="+s.Addr), "-config="+cfg)
+	eventually(t, time.Minute, "render", fileHolds(p.dest(), rendered("from-a-token-file")))
+	if m := modeOf(t, p.dest()); m != 0o644 {
+		t.Fatalf("default perms %o, want 644", m)
+	}
+	if got := strings.TrimSpace(readFile(t, pidFile)); got != strconv.Itoa(a.Pid()) {
+		t.Fatalf("pid file %q, agent pid %d", got, a.Pid())
+	}
+	a.Signal(t, syscall.SIGHUP)
+	eventually(t, time.Minute, "SIGHUP logged", func() bool { return a.Out.Contains("SIGHUP") })
+	if a.Exited() {
+		t.Fatalf("SIGHUP stopped the agent:\n%s", a.Out)
+	}
+	a.Stop(t, 30*time.Second)
+	if _, err := os.Stat(pidFile); !os.IsNotExist(err) {
+		t.Fatalf("pid file left after SIGTERM (%v)", err)
+	}
+	if strings.Contains(a.Out.String(), tok.Auth.ClientToken) {
+		t.Fatal("the agent logged its token")
+	}
+}
+
+// TestAgentLeaseDrivenRefresh: a KV version 1 secret with its own ttl is
+// answered with that lease duration; the agent reads it again on the
+// lease (at about 90% of it), not on static_secret_render_interval,
+// which is an hour here.
+func TestAgentLeaseDrivenRefresh(t *testing.T) {
+	s := vaulttest.Start(t, vaulttest.Options{})
+	must(t, s.Client.Sys().Mount("kv1", &api.MountInput{Type: "kv", Options: map[string]string{"version": "1"}}), "mount kv1")
+	write := func(v string) {
+		_, err := s.Client.Logical().Write("kv1/app", map[string]any{"password": v, "ttl": "3s"})
+		must(t, err, "write kv1")
+	}
+	write("one")
+	sec, err := s.Client.Logical().Read("kv1/app")
+	must(t, err, "read kv1")
+	if sec.LeaseDuration != 3 {
+		t.Fatalf("kv1 lease_duration %d, want 3", sec.LeaseDuration)
+	}
+	must(t, s.Client.Sys().PutPolicy("kv1-read", `path "kv1/*" { capabilities = ["read"] }`), "policy")
+	tok, err := s.Client.Auth().Token().Create(&api.TokenCreateRequest{Policies: []string{"kv1-read"}, TTL: "1h"})
+	must(t, err, "token")
+	p := &pod{dir: t.TempDir()}
+	tokenFile := filepath.Join(p.dir, "token")
+	must(t, os.WriteFile(tokenFile, []byte(tok.Auth.ClientToken), 0o600), "token file")
+	cfg := p.writeConfig(t, "agent.hcl", `vault { address = "`+s.Addr+`" }
+auto_auth {
+  method "token_file" {
+    config = { token_file_path = "`+tokenFile+`" }
+  }
+}
+template_config { static_secret_render_interval = "1h" }
+template {
+  destination = "`+p.dest()+`"
+  contents    = "{{ with secret \"kv1/app\" }}{{ .Data.password }}{{ end }}"
+}
+`)
+	startAgent(t, nil, "-config="+cfg)
+	eventually(t, time.Minute, "first render", fileHolds(p.dest(), "one"))
+	write("two")
+	eventually(t, time.Minute, "re-read on the secret's lease", fileHolds(p.dest(), "two"))
 }

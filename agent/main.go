@@ -65,7 +65,9 @@ func parseFlags(args []string, stdout, stderr io.Writer) (options, int, bool) {
 	fs := flag.NewFlagSet("agent", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), usage)
+		fs.SetOutput(stdout)
+		defer fs.SetOutput(stderr)
+		fmt.Fprint(stdout, usage)
 		fs.PrintDefaults()
 	}
 	var configs []string
@@ -84,8 +86,6 @@ func parseFlags(args []string, stdout, stderr io.Writer) (options, int, bool) {
 	fs.StringVar(&opts.vault.TLSServerName, "tls-server-name", "", "Name to verify the server's certificate against; overrides VAULT_TLS_SERVER_NAME.")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(stdout)
-			fs.Usage()
 			return opts, 0, false
 		}
 		return opts, 1, false
