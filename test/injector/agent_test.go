@@ -308,6 +308,30 @@ func testAgents(t *testing.T, c *kube.Cluster, vaultAddr string) {
 		}
 	})
 
+	t.Run("no automounted token: the injector projects one", func(t *testing.T) {
+		pod := walkthroughPod(t, "no-automount-", nil)
+		pod.Spec.AutomountServiceAccountToken = new(bool)
+		stored, err := createPod(t, c, "default", pod)
+		if err != nil {
+			t.Fatal(err)
+		}
+		projected := false
+		for _, v := range stored.Spec.Volumes {
+			projected = projected || (v.Name == "vault-agent-token" && v.Projected != nil)
+		}
+		if !projected {
+			t.Fatalf("no projected token volume: %+v", stored.Spec.Volumes)
+		}
+		r := newPodRoot(t, c, stored)
+		p := r.start(t, find(stored.Spec.InitContainers, injector.InitContainerName))
+		if err := p.Wait(t, 2*time.Minute); err != nil {
+			t.Fatalf("init container failed: %v\n%s", err, p.Out)
+		}
+		if got := readOr(r.appFile(t, "/vault/secrets/config")); got != exports(rotatedSecret) {
+			t.Fatalf("rendered %q", got)
+		}
+	})
+
 	t.Run("native sidecar ready only once rendered", func(t *testing.T) {
 		pod, err := createPod(t, c, "default", walkthroughPod(t, "native-run-", map[string]string{injector.AnnotationNativeSidecar: "true"}))
 		if err != nil {
