@@ -129,8 +129,10 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	// Vault's manifests pass a literal "2>&1" after the subcommand (no
+	// shell reads it); accept that one, refuse anything else.
+	if rest := fs.Args(); len(rest) > 0 && !(len(rest) == 1 && rest[0] == "2>&1") {
+		return nil, fmt.Errorf("unexpected arguments: %v", rest)
 	}
 	for name, env := range envNames {
 		if v := getenv(env); v != "" {

@@ -163,6 +163,9 @@ func TestOptionsFromFlagsAndEnv(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, err := parseOptions([]string{"-tls-cert-file=a", "-tls-key-file=b", "2>&1"}, func(string) string { return "" }, io.Discard); err != nil {
+		t.Errorf("Vault's manifests' trailing 2>&1: %v", err)
+	}
 	d, _ := o.defaults()
 	if d.VaultAddress != "http://from-env:8200" || d.LimitsCPU != "2" || !d.NativeSidecar || d.VaultImage != "img:1" || d.RunAsUser != 100 || d.DefaultTemplate != "map" {
 		t.Fatalf("defaults %+v", d)
@@ -181,6 +184,7 @@ func TestOptionsFromFlagsAndEnv(t *testing.T) {
 		{[]string{"-tls-cert-file=a", "-tls-key-file=b", "-tls-min-version=tls10"}, nil, "-tls-min-version"},
 		{[]string{"-tls-cert-file=a", "-tls-key-file=b", "-run-as-user=0"}, nil, "-run-as-user"},
 		{[]string{"-tls-auto=c", "-tls-auto-hosts=h", "-tls-auto-secret=s", "-namespace="}, nil, "-namespace"},
+		{[]string{"-tls-cert-file=a", "-tls-key-file=b", "extra"}, nil, "unexpected arguments"},
 	}
 	for _, tc := range bad {
 		_, err := parseOptions(tc.args, func(k string) string { return tc.env[k] }, io.Discard)
