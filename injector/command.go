@@ -60,31 +60,33 @@ type options struct {
 }
 
 // envNames maps each flag to its AGENT_INJECT_* variable.
-var envNames = map[string]string{
-	"listen":                                 "AGENT_INJECT_LISTEN",
-	"log-level":                              "AGENT_INJECT_LOG_LEVEL",
-	"log-format":                             "AGENT_INJECT_LOG_FORMAT",
-	"tls-auto":                               "AGENT_INJECT_TLS_AUTO",
-	"tls-auto-hosts":                         "AGENT_INJECT_TLS_AUTO_HOSTS",
-	"tls-auto-secret":                        "AGENT_INJECT_TLS_AUTO_SECRET",
-	"tls-cert-file":                          "AGENT_INJECT_TLS_CERT_FILE",
-	"tls-key-file":                           "AGENT_INJECT_TLS_KEY_FILE",
-	"tls-min-version":                        "AGENT_INJECT_TLS_MIN_VERSION",
-	"namespace":                              "AGENT_INJECT_NAMESPACE",
-	"vault-address":                          "AGENT_INJECT_VAULT_ADDR",
-	"vault-image":                            "AGENT_INJECT_VAULT_IMAGE",
-	"vault-auth-type":                        "AGENT_INJECT_VAULT_AUTH_TYPE",
-	"vault-auth-path":                        "AGENT_INJECT_VAULT_AUTH_PATH",
-	"run-as-user":                            "AGENT_INJECT_RUN_AS_USER",
-	"run-as-group":                           "AGENT_INJECT_RUN_AS_GROUP",
-	"default-template":                       "AGENT_INJECT_DEFAULT_TEMPLATE",
-	"cpu-request":                            "AGENT_INJECT_CPU_REQUEST",
-	"memory-request":                         "AGENT_INJECT_MEM_REQUEST",
-	"cpu-limit":                              "AGENT_INJECT_CPU_LIMIT",
-	"memory-limit":                           "AGENT_INJECT_MEM_LIMIT",
-	"template-config-exit-on-retry-failure":  "AGENT_INJECT_TEMPLATE_CONFIG_EXIT_ON_RETRY_FAILURE",
-	"template-static-secret-render-interval": "AGENT_INJECT_TEMPLATE_STATIC_SECRET_RENDER_INTERVAL",
-	"native-sidecar":                         "AGENT_INJECT_NATIVE_SIDECAR",
+func envNames() map[string]string {
+	return map[string]string{
+		"listen":                                 "AGENT_INJECT_LISTEN",
+		"log-level":                              "AGENT_INJECT_LOG_LEVEL",
+		"log-format":                             "AGENT_INJECT_LOG_FORMAT",
+		"tls-auto":                               "AGENT_INJECT_TLS_AUTO",
+		"tls-auto-hosts":                         "AGENT_INJECT_TLS_AUTO_HOSTS",
+		"tls-auto-secret":                        "AGENT_INJECT_TLS_AUTO_SECRET",
+		"tls-cert-file":                          "AGENT_INJECT_TLS_CERT_FILE",
+		"tls-key-file":                           "AGENT_INJECT_TLS_KEY_FILE",
+		"tls-min-version":                        "AGENT_INJECT_TLS_MIN_VERSION",
+		"namespace":                              "AGENT_INJECT_NAMESPACE",
+		"vault-address":                          "AGENT_INJECT_VAULT_ADDR",
+		"vault-image":                            "AGENT_INJECT_VAULT_IMAGE",
+		"vault-auth-type":                        "AGENT_INJECT_VAULT_AUTH_TYPE",
+		"vault-auth-path":                        "AGENT_INJECT_VAULT_AUTH_PATH",
+		"run-as-user":                            "AGENT_INJECT_RUN_AS_USER",
+		"run-as-group":                           "AGENT_INJECT_RUN_AS_GROUP",
+		"default-template":                       "AGENT_INJECT_DEFAULT_TEMPLATE",
+		"cpu-request":                            "AGENT_INJECT_CPU_REQUEST",
+		"memory-request":                         "AGENT_INJECT_MEM_REQUEST",
+		"cpu-limit":                              "AGENT_INJECT_CPU_LIMIT",
+		"memory-limit":                           "AGENT_INJECT_MEM_LIMIT",
+		"template-config-exit-on-retry-failure":  "AGENT_INJECT_TEMPLATE_CONFIG_EXIT_ON_RETRY_FAILURE",
+		"template-static-secret-render-interval": "AGENT_INJECT_TEMPLATE_STATIC_SECRET_RENDER_INTERVAL",
+		"native-sidecar":                         "AGENT_INJECT_NATIVE_SIDECAR",
+	}
 }
 
 func flagSet(o *options, stderr io.Writer) *flag.FlagSet {
@@ -134,7 +136,7 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 	if rest := fs.Args(); len(rest) > 0 && !(len(rest) == 1 && rest[0] == "2>&1") {
 		return nil, fmt.Errorf("unexpected arguments: %v", rest)
 	}
-	for name, env := range envNames {
+	for name, env := range envNames() {
 		if v := getenv(env); v != "" {
 			if err := fs.Set(name, v); err != nil {
 				return nil, fmt.Errorf("%s=%q: %w", env, v, err)

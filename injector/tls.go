@@ -16,7 +16,6 @@ import (
 	"math/big"
 	"net"
 	"os"
-	"slices"
 	"sync"
 	"time"
 
@@ -322,19 +321,15 @@ func tlsConfig(minVersion uint16, get func() (*tls.Certificate, error)) *tls.Con
 	}
 }
 
-// tlsVersions are the -tls-min-version values.
-var tlsVersions = map[string]uint16{"tls12": tls.VersionTLS12, "tls13": tls.VersionTLS13}
-
+// parseTLSVersion reads -tls-min-version.
 func parseTLSVersion(s string) (uint16, error) {
-	if v, ok := tlsVersions[s]; ok {
-		return v, nil
+	switch s {
+	case "tls12":
+		return tls.VersionTLS12, nil
+	case "tls13":
+		return tls.VersionTLS13, nil
 	}
-	names := make([]string, 0, len(tlsVersions))
-	for k := range tlsVersions {
-		names = append(names, k)
-	}
-	slices.Sort(names)
-	return 0, fmt.Errorf("unsupported -tls-min-version %q: want one of %v", s, names)
+	return 0, fmt.Errorf("unsupported -tls-min-version %q: want tls12 or tls13", s)
 }
 
 var errNoHosts = errors.New("-tls-auto needs -tls-auto-hosts: the Service's DNS names for the certificate")

@@ -19,8 +19,9 @@ import (
 // most a few megabytes (an object is limited to about 1.5 MiB in etcd).
 const maxReviewBytes = 8 << 20
 
-// systemNamespaces are never injected, whatever the webhook's selector.
-var systemNamespaces = map[string]bool{"kube-system": true, "kube-public": true}
+// systemNamespace reports whether ns is never injected, whatever the
+// webhook's selector.
+func systemNamespace(ns string) bool { return ns == "kube-system" || ns == "kube-public" }
 
 // Handler serves the webhook's HTTP endpoints.
 type Handler struct {
@@ -123,7 +124,7 @@ func (h *Handler) review(req *admissionv1.AdmissionRequest) *admissionv1.Admissi
 	if err := json.Unmarshal(req.Object.Raw, &pod); err != nil {
 		return deny(req, fmt.Errorf("the request's object is not a pod: %w", err))
 	}
-	if systemNamespaces[req.Namespace] {
+	if systemNamespace(req.Namespace) {
 		return resp
 	}
 	patch, err := Mutate(&pod, h.Defaults)

@@ -179,15 +179,24 @@ func decodeFile(t testing.TB, path string) []runtime.Object {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(bytes.TrimSpace(doc)) == 0 {
+		if onlyComments(doc) {
 			continue
 		}
 		obj, _, err := scheme.Codecs.UniversalDeserializer().Decode(doc, nil, nil)
 		if err != nil {
-			continue // a document of comments only
+			t.Fatalf("%s: %v", path, err)
 		}
 		out = append(out, obj)
 	}
+}
+
+func onlyComments(doc []byte) bool {
+	for line := range strings.SplitSeq(string(doc), "\n") {
+		if l := strings.TrimSpace(line); l != "" && !strings.HasPrefix(l, "#") {
+			return false
+		}
+	}
+	return true
 }
 
 // waitFor polls cond until it holds, the injector exits, or the test's
