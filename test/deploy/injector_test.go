@@ -333,6 +333,27 @@ func TestHelmWalkthroughValues(t *testing.T) {
 	}
 }
 
+// TestHelmWalkthroughInstall: `helm install` with the article's line
+// passes Helm's checks against the API server, and the notes it prints
+// describe a dev server and the injector, not the unseal ceremony.
+func TestHelmWalkthroughInstall(t *testing.T) {
+	c := cluster.Get(t)
+	args := append([]string{"install", "vault", chartDir(t), "--namespace", "vault", "--create-namespace", "--dry-run=server"}, walkthroughSets...)
+	out, err := runHelmWith(t, c.KubeconfigPath, args...)
+	if err != nil {
+		t.Fatalf("helm install --dry-run=server: %v\n%s", err, out)
+	}
+	notes := out[strings.Index(out, "NOTES:"):]
+	for _, want := range []string{"DEV server", `root token "root"`, "kubectl exec -n vault vault-0 -- vaultd status", "vault-agent-injector-cfg"} {
+		if !strings.Contains(notes, want) {
+			t.Errorf("the notes lack %q:\n%s", want, notes)
+		}
+	}
+	if strings.Contains(notes, "operator unseal") {
+		t.Errorf("the notes of a dev server ask for the unseal ceremony:\n%s", notes)
+	}
+}
+
 func TestHelmInjectorServerDryRun(t *testing.T) {
 	rendered := helmTemplate(t, "--set", "injector.enabled=true", "--set", "injector.nativeSidecar=true",
 		"--set", "injector.webhook.failurePolicy=Fail", "--set", "injector.externalVaultAddr=https://vaultd.example.com:8200")
