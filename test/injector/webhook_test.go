@@ -149,6 +149,9 @@ func TestInjector(t *testing.T) {
 				if !strings.Contains(err.Error(), "denied the request") || !strings.Contains(err.Error(), key) {
 					t.Errorf("refusal does not name %s: %v", key, err)
 				}
+				if !apierrors.IsBadRequest(err) {
+					t.Errorf("refusal is not a 400: %v", err)
+				}
 				if _, err := pods.Pods("default").Get(t.Context(), pod.Name, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 					t.Errorf("the refused pod exists: %v", err)
 				}
