@@ -56,9 +56,10 @@ type templ struct {
 }
 
 type listener struct {
-	Type       string `json:"type"`
-	Address    string `json:"address"`
-	TLSDisable bool   `json:"tls_disable"`
+	Type       string       `json:"type"`
+	Address    string       `json:"address"`
+	TLSDisable bool         `json:"tls_disable"`
+	APIProxy   *cacheStanza `json:"api_proxy,omitempty"`
 }
 
 type cacheStanza struct {
@@ -130,9 +131,17 @@ func (p *plan) config(mode agentMode, tokenPath string) *agentConfig {
 			ErrMissingKey: s.errMissingKey,
 		})
 	}
-	if p.cacheEnable && mode != modeInit {
+	switch {
+	case p.cacheEnable && mode == modeSidecar:
+		// Vault's shape: a top-level cache block for the one listener.
 		c.Listeners = append(c.Listeners, &listener{Type: "tcp", Address: cacheListenAddress, TLSDisable: true})
 		c.Cache = &cacheStanza{UseAutoAuthToken: "true"}
+	case p.cacheEnable && mode == modeNative:
+		// The readiness listener below is open to the pod's network: the
+		// proxy that adds the agent's token must stay on the loopback one,
+		// so it is set on that listener alone rather than for all.
+		c.Listeners = append(c.Listeners, &listener{Type: "tcp", Address: cacheListenAddress, TLSDisable: true,
+			APIProxy: &cacheStanza{UseAutoAuthToken: "true"}})
 	}
 	if mode == modeNative {
 		c.Listeners = append(c.Listeners, &listener{Type: "tcp", Address: "0.0.0.0:" + strconv.Itoa(ReadyPort), TLSDisable: true})

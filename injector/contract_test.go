@@ -20,7 +20,8 @@ func TestAgentReadsTheConfig(t *testing.T) {
 			AnnotationTLSServerName: "vaultd.internal", AnnotationCACert: "/vault/tls/ca.crt", AnnotationAuthPath: "auth/k8s",
 			AnnotationExitOnRetryFailure: "false", AnnotationSecret + "-db": "secret/data/db",
 		},
-		"native": {AnnotationNativeSidecar: "true"},
+		"native":       {AnnotationNativeSidecar: "true"},
+		"native cache": {AnnotationNativeSidecar: "true", AnnotationCacheEnable: "true"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			pod, _ := apply(t, walkthroughPod(extra), testDefaults)
@@ -65,6 +66,17 @@ func TestAgentReadsTheConfig(t *testing.T) {
 				case "native":
 					if len(cfg.Listeners) != 1 || cfg.APIProxy != nil {
 						t.Errorf("%s: listeners %+v proxy %+v", c.Name, cfg.Listeners, cfg.APIProxy)
+					}
+				case "native cache":
+					// The token-adding proxy only on loopback; the
+					// readiness listener on the pod's network proxies nothing.
+					if cfg.APIProxy != nil || len(cfg.Listeners) != 2 {
+						t.Fatalf("%s: top-level proxy %+v, %d listeners", c.Name, cfg.APIProxy, len(cfg.Listeners))
+					}
+					for _, l := range cfg.Listeners {
+						if loopback := l.Address == "127.0.0.1:8200"; loopback != (l.APIProxy != nil) {
+							t.Errorf("%s: listener %s api_proxy %+v", c.Name, l.Address, l.APIProxy)
+						}
 					}
 				}
 			}

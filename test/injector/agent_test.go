@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -361,6 +362,42 @@ func testAgents(t *testing.T, c *kube.Cluster, vaultAddr string) {
 		})
 		if p.Exited() {
 			t.Fatalf("the native sidecar exited after rendering:\n%s", p.Out)
+		}
+	})
+
+	t.Run("native sidecar with cache: the token stays on loopback", func(t *testing.T) {
+		pod, err := createPod(t, c, "default", walkthroughPod(t, "native-cache-", map[string]string{
+			injector.AnnotationNativeSidecar: "true", injector.AnnotationCacheEnable: "true",
+		}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := newPodRoot(t, c, pod)
+		ct := &pod.Spec.InitContainers[0]
+		p := r.start(t, ct)
+		ready := "http://" + r.port(t, injector.ReadyPort)
+		cache := "http://" + r.port(t, 8200)
+		get := func(url string) (int, string) {
+			resp, err := http.Get(url)
+			if err != nil {
+				return 0, err.Error()
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			return resp.StatusCode, string(b)
+		}
+		waitFor(t, "the startup probe to pass", p, func() (bool, string) {
+			code, body := get(ready + injector.ReadyPath)
+			return code == http.StatusOK, body
+		})
+		// Through the loopback proxy, with no token of its own, the app
+		// reads its secret: the agent adds its token.
+		if code, body := get(cache + "/v1/secret/data/my-api"); code != http.StatusOK || !strings.Contains(body, "rotated-password-v2") {
+			t.Fatalf("loopback proxy: %d %s", code, body)
+		}
+		// The readiness listener, open to the pod's network, proxies nothing.
+		if code, body := get(ready + "/v1/secret/data/my-api"); code == http.StatusOK || strings.Contains(body, "rotated-password-v2") {
+			t.Fatalf("the readiness listener hands out the secret: %d %s", code, body)
 		}
 	})
 }
