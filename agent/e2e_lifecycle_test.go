@@ -55,8 +55,10 @@ func TestAgentRenewsThenLogsInAgain(t *testing.T) {
 		time.Sleep(2 * time.Second)
 	}
 	out := a.Out.String()
-	if !strings.Contains(out, "renewed auth token") || !strings.Contains(out, "logging in again") {
-		t.Fatalf("agent log lacks the renewal or the new login:\n%s", out)
+	// The new login came from the max TTL, not from a failed renewal.
+	if !strings.Contains(out, "renewed auth token") || !strings.Contains(out, "token can no longer be renewed, logging in again") ||
+		strings.Contains(out, "renewal failed") {
+		t.Fatalf("agent log lacks the renewal or the new login at the max TTL:\n%s", out)
 	}
 	t.Logf("%d renders across %d tokens", renders, len(tokens))
 }
@@ -221,5 +223,26 @@ func TestAgentDeletedRole(t *testing.T) {
 		if _, err := os.Stat(path); !os.IsNotExist(err) {
 			t.Fatalf("%s exists after a failed login (%v)", path, err)
 		}
+	}
+}
+
+// TestAgentRevokedTokenLogsInAgain: the agent's token is revoked; its next
+// renewal fails, it logs in again, and rendering goes on with the new one.
+func TestAgentRevokedTokenLogsInAgain(t *testing.T) {
+	s := vaulttest.Start(t, vaulttest.Options{})
+	p := setupWalkthrough(t, s.Client, "10s", "")
+	cfg := p.writeConfig(t, "agent.hcl", p.issueConfig(s.Addr, `template_config { static_secret_render_interval = "1s" }`))
+	a := startAgent(t, nil, "-config="+cfg)
+	eventually(t, time.Minute, "first render", fileHolds(p.dest(), rendered("supersecret-from-vault")))
+	first := strings.TrimSpace(readFile(t, p.sink()))
+	must(t, s.Client.Auth().Token().RevokeTree(first), "revoke the agent's token")
+	eventually(t, time.Minute, "a new token in the sink", func() bool {
+		b, err := os.ReadFile(p.sink())
+		return err == nil && strings.TrimSpace(string(b)) != first && len(b) > 0
+	})
+	putSecret(t, s.Client, "after-the-revocation")
+	eventually(t, time.Minute, "render with the new token", fileHolds(p.dest(), rendered("after-the-revocation")))
+	if !a.Out.Contains("logging in again") {
+		t.Fatalf("no new login in the log:\n%s", a.Out)
 	}
 }

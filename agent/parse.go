@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/vaultd/vaultd/config"
 )
@@ -287,7 +288,9 @@ func (w *walker) sink(b block) *Sink {
 					case "path":
 						s.Path, err = str(cf.val)
 					case "mode":
-						s.Mode, err = mode(cf.val)
+						if v, _ := str(cf.val); strings.TrimSpace(v) != "" {
+							s.Mode, err = mode(cf.val)
+						}
 					default:
 						return errUnknown
 					}

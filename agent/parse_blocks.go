@@ -26,6 +26,9 @@ func (w *walker) template(b block) *Template {
 		case "destination":
 			t.Destination, err = str(f.val)
 		case "perms":
+			if v, _ := str(f.val); strings.TrimSpace(v) == "" {
+				return nil // "" is "not set"
+			}
 			t.Perms, err = mode(f.val)
 			permsSet = err == nil
 		case "command":

@@ -368,3 +368,23 @@ func TestWriteFileAtomic(t *testing.T) {
 		t.Fatalf("%d entries left, want 1", len(entries))
 	}
 }
+
+// The injector's JSON writes "" and false for settings it leaves unset.
+func TestParseEmptyMeansUnset(t *testing.T) {
+	c, err := Parse("a.json", []byte(`{"auto_auth":{"method":{"type":"kubernetes","mount_path":"","namespace":"","wrap_ttl":"","config":{"role":"r"}},
+"sink":[{"type":"file","wrap_ttl":"","dh_type":"","config":{"path":"/s","mode":""}}]},
+"template":[{"destination":"/d","contents":"x","perms":"","command":"","left_delimiter":"","right_delimiter":"","command_timeout":""}],
+"template_config":{"static_secret_render_interval":"","exit_on_retry_failure":false},
+"vault":{"address":"http://v:8200","ca_cert":"","tls_skip_verify":false}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate("a.json"); err != nil {
+		t.Fatal(err)
+	}
+	tp := c.Templates[0]
+	if tp.Perms != DefaultTemplatePerms || tp.Command != nil || tp.LeftDelimiter != "" || c.AutoAuth.Sinks[0].Mode != DefaultSinkMode ||
+		c.TemplateConfig.StaticSecretRenderInterval != DefaultStaticSecretRenderInterval || c.AutoAuth.Method.MountPath != "auth/kubernetes" {
+		t.Fatalf("%+v %+v %+v", tp, c.AutoAuth.Sinks[0], c.TemplateConfig)
+	}
+}

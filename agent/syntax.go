@@ -263,6 +263,9 @@ func duration(n ast.Node) (time.Duration, error) {
 		return 0, err
 	}
 	s = strings.TrimSpace(s)
+	if s == "" { // the injector's JSON writes "" for "not set"
+		return 0, nil
+	}
 	if secs, err := strconv.ParseInt(s, 10, 64); err == nil {
 		if secs < 0 {
 			return 0, fmt.Errorf("negative duration %q", s)

@@ -176,6 +176,14 @@ func (e *engine) run(ctx context.Context, tokens <-chan string) error {
 	stop := func() {
 		if runner != nil {
 			runner.Stop()
+			// An error the runner was about to report would block its
+			// goroutine for ever once nobody reads ErrCh; take it.
+			go func(ch <-chan error) {
+				select {
+				case <-ch:
+				case <-time.After(time.Minute):
+				}
+			}(runner.ErrCh)
 			runner = nil
 		}
 	}
