@@ -201,6 +201,24 @@ func (o *options) defaults() (Defaults, error) {
 	return d, nil
 }
 
+// unknownEnv lists the AGENT_INJECT_* variables of environ that no flag
+// reads (Vault's injector has more), so that a carried-over manifest's
+// leftovers are reported rather than silently dropped.
+func unknownEnv(environ []string) []string {
+	known := map[string]bool{}
+	for _, v := range envNames() {
+		known[v] = true
+	}
+	var out []string
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(name, "AGENT_INJECT_") && !known[name] {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
 func parseLevel(s string) (slog.Level, error) {
 	switch strings.ToLower(s) {
 	case "trace", "debug":
@@ -233,6 +251,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		logger = slog.New(slog.NewJSONHandler(stderr, hopts))
 	} else {
 		logger = slog.New(slog.NewTextHandler(stderr, hopts))
+	}
+	for _, name := range unknownEnv(os.Environ()) {
+		logger.Warn("ignoring a variable vaultd's injector does not use", "variable", name)
 	}
 	if err := serve(ctx, o, logger); err != nil {
 		logger.Error("injector stopped", "error", err)

@@ -151,6 +151,13 @@ func TestHealthReady(t *testing.T) {
 	}
 }
 
+func TestUnknownEnv(t *testing.T) {
+	got := unknownEnv([]string{"AGENT_INJECT_VAULT_ADDR=x", "AGENT_INJECT_USE_LEADER_ELECTOR=true", "PATH=/bin", "AGENT_INJECT_SET_SECURITY_CONTEXT=false"})
+	if strings.Join(got, ",") != "AGENT_INJECT_USE_LEADER_ELECTOR,AGENT_INJECT_SET_SECURITY_CONTEXT" {
+		t.Fatalf("unknown %v", got)
+	}
+}
+
 func TestOptionsFromFlagsAndEnv(t *testing.T) {
 	env := map[string]string{
 		"AGENT_INJECT_VAULT_ADDR":         "http://from-env:8200",
