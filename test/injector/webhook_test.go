@@ -51,6 +51,32 @@ func TestInjector(t *testing.T) {
 		checkInjected(t, got)
 	})
 
+	t.Run("status update injects afresh", func(t *testing.T) {
+		first, err := createPod(t, c, "default", walkthroughPod(t, "update-", nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A copy of an injected pod, asking for injection again with
+		// another role: the old agent containers give way to new ones.
+		again := &corev1.Pod{Spec: *first.Spec.DeepCopy()}
+		again.GenerateName, again.Labels, again.Annotations = "update-", first.Labels, first.Annotations
+		again.Annotations[injector.AnnotationStatus] = "update"
+		again.Annotations[injector.AnnotationRole] = "other-role"
+		again.Spec.NodeName = ""
+		got, err := createPod(t, c, "default", again)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkInjected(t, got)
+		cfg, err := injector.DecodeAgentConfig(envOf(find(got.Spec.Containers, injector.SidecarContainerName), "VAULT_CONFIG"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if role := cfg["auto_auth"].(map[string]any)["method"].(map[string]any)["config"].(map[string]any)["role"]; role != "other-role" {
+			t.Errorf("re-injected with role %v", role)
+		}
+	})
+
 	t.Run("native sidecar", func(t *testing.T) {
 		got, err := createPod(t, c, "default", walkthroughPod(t, "native-", map[string]string{injector.AnnotationNativeSidecar: "true"}))
 		if err != nil {
