@@ -113,7 +113,7 @@ func leaseOf(t *testing.T, c *api.Client) string {
 // renews the lease (at about two thirds of it: last_renewal is set and
 // VALID UNTIL moves) until max_ttl, then reads new credentials and
 // renders them, and vaultd's reaper drops the old user when its lease
-// ends. Nothing is timed: every step is polled with a generous deadline.
+// ends; credentials revoked under the agent are replaced too. Nothing is timed: every step is polled with a generous deadline.
 func TestAgentRendersAndRenewsDatabaseCreds(t *testing.T) {
 	const defaultTTL, maxTTL = 6 * time.Second, 20 * time.Second
 	s, p, token := startDynamicDB(t, "6s", "20s")
@@ -224,11 +224,27 @@ EOT
 	if !selects(t, p, second) {
 		t.Fatalf("%s stopped working when the old user was dropped", second.user)
 	}
+	// 5. Credentials revoked under the agent cannot be renewed either:
+	// its next renewal fails and it reads and renders new ones.
+	_, err := s.Client.Logical().Write("sys/leases/revoke-prefix/database/creds/app-rw", nil)
+	must(t, err, "revoke-prefix")
+	if p.RoleExists(t, second.user) {
+		t.Fatalf("%s still exists after revoke-prefix", second.user)
+	}
+	var third dbCreds
+	eventually(t, 2*time.Minute, "new credentials rendered after a revocation", func() bool {
+		var ok bool
+		third, ok = renderedCreds(pd.dest())
+		return ok && third.user != first.user && third.user != second.user
+	})
+	if !selects(t, p, third) {
+		t.Fatalf("the credentials of %s read after the revocation do not log in", third.user)
+	}
 	if m := modeOf(t, pd.dest()); m != 0o600 {
 		t.Fatalf("rendered file mode %o, want 600", m)
 	}
 	out := a.Out.String()
-	for _, secret := range []string{token, first.password, second.password} {
+	for _, secret := range []string{token, first.password, second.password, third.password} {
 		if strings.Contains(out, secret) {
 			t.Fatal("the agent logged a token or a rendered password")
 		}
