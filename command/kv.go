@@ -228,7 +228,11 @@ func runKVPatch(b *base, args []string) int {
 // kvPatchRW patches by reading the latest version and writing the merge
 // with check-and-set on the version read.
 func (b *base) kvPatchRW(client *api.Client, full string, data map[string]any, cas int) (*api.Secret, error) {
+	// The read is never wrapped; -wrap-ttl applies to the write.
+	wrap := client.CurrentWrappingLookupFunc()
+	client.SetWrappingLookupFunc(nil)
 	cur, err := b.kvRead(client, full, nil)
+	client.SetWrappingLookupFunc(wrap)
 	if err != nil {
 		return nil, err
 	}
@@ -272,7 +276,7 @@ func runKVList(b *base, args []string) int {
 	if err != nil {
 		return b.remote("Error listing "+full, err)
 	}
-	if s == nil || s.Data["keys"] == nil {
+	if s == nil || (s.WrapInfo == nil && s.Data["keys"] == nil) {
 		b.errorf("No value found at %s", full)
 		return exitRemote
 	}
