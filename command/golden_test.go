@@ -142,6 +142,7 @@ func TestGolden(t *testing.T) {
 			formats("list", "-wrap-ttl=1m", "auth/wrapped-approle/role"),
 			step("kv", "put", "secret/wrapped", "password=s3cret"),
 			formats("kv", "get", "-wrap-ttl=5m", "secret/wrapped"),
+			step("kv", "get", "-wrap-ttl=5m", "-field=wrapping_token_ttl", "secret/wrapped"),
 			formats("kv", "put", "-wrap-ttl=5m", "secret/wrapped", "password=s3cret2"),
 			formats("token", "create", "-wrap-ttl=10m", "-policy=default"),
 			step("unwrap", wraps.read),

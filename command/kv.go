@@ -121,6 +121,9 @@ func runKVGet(b *base, args []string) int {
 		return exitRemote
 	}
 	p := b.out()
+	if s.WrapInfo != nil {
+		return p.secret(s) // -wrap-ttl: the wrapping token (or -field of it)
+	}
 	if b.field != "" {
 		if !t.v2 {
 			return p.secret(s)
@@ -132,7 +135,7 @@ func runKVGet(b *base, args []string) int {
 		}
 		return p.data(data)
 	}
-	if s.WrapInfo != nil || p.format != "table" {
+	if p.format != "table" {
 		return p.secret(s)
 	}
 	if !t.v2 {
