@@ -41,6 +41,7 @@ func commands() []spec {
 		logicalCommands(), kvCommands(), kvMetadataCommands(), policyCommands(),
 		authCommands(), secretsCommands(), tokenCommands(), loginCommands(),
 		auditCommands(), leaseCommands(), operatorCommands(), statusCommands(),
+		unwrapCommands(),
 	} {
 		all = append(all, family...)
 	}
