@@ -68,6 +68,7 @@ func parseFlags(args []string, stderr io.Writer) (cfg load.Config, ops []load.Op
 	fs.DurationVar(&cfg.Duration, "duration", 10*time.Second, "length of each run when -n is 0")
 	fs.IntVar(&cfg.Keys, "keys", 16, "keys read, or written by each client")
 	fs.IntVar(&cfg.ValueSize, "size", 64, "bytes in each written value")
+	fs.BoolVar(&cfg.SkipPrepare, "skip-prepare", false, "do not write the read keys first: an earlier run with the same -prefix and -keys did")
 	fs.IntVar(&cfg.ServerPID, "pid", 0, "server process id on this machine: report its CPU time per request (from /proc)")
 	fs.StringVar(&cfg.LoginMount, "login-mount", "vaultd-load-jwt", "JWT auth mount a login run enables and configures")
 	if err := fs.Parse(args); err != nil {

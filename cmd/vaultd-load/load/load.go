@@ -62,6 +62,9 @@ type Config struct {
 	Keys int
 	// ValueSize is the length in bytes of the value written (64 when zero).
 	ValueSize int
+	// SkipPrepare skips writing the read keys: they are there from an
+	// earlier run with the same Prefix and Keys.
+	SkipPrepare bool
 	// LoginMount is the JWT auth mount a login run enables and configures
 	// ("vaultd-load-jwt" when empty).
 	LoginMount string
@@ -225,12 +228,36 @@ func (r *runner) writeBody(n int) string {
 	return fmt.Sprintf(`{"data":{"value":%q,"n":%d}}`, r.value, n)
 }
 
-// prepareReads writes every key a read run reads.
+// prepareReads writes every key a read run reads, with Concurrency
+// writers, so that a run over a million keys can fill its store.
 func (r *runner) prepareReads(ctx context.Context) error {
-	for i := range r.cfg.Keys {
-		if err := r.do(ctx, http.MethodPost, r.readKey(i), r.writeBody(i)); err != nil {
-			return fmt.Errorf("load: prepare %s: %w", r.readKey(i), err)
-		}
+	if r.cfg.SkipPrepare {
+		return nil
+	}
+	var (
+		next  atomic.Int64
+		wg    sync.WaitGroup
+		first atomic.Value
+	)
+	for range min(r.cfg.Concurrency, r.cfg.Keys) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for first.Load() == nil {
+				i := int(next.Add(1)) - 1
+				if i >= r.cfg.Keys {
+					return
+				}
+				if err := r.do(ctx, http.MethodPost, r.readKey(i), r.writeBody(i)); err != nil {
+					first.CompareAndSwap(nil, fmt.Errorf("load: prepare %s: %w", r.readKey(i), err))
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err, _ := first.Load().(error); err != nil {
+		return err
 	}
 	return nil
 }
