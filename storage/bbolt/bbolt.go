@@ -103,8 +103,6 @@ func Open(path string, opts *Options) (*Backend, error) {
 		_ = db.Close()
 		return nil, err
 	}
-	db.MaxBatchDelay = o.MaxBatchDelay
-	db.MaxBatchSize = o.MaxBatchSize
 	err = db.Update(func(tx *bolt.Tx) error {
 		_, err := tx.CreateBucketIfNotExists(bucketName)
 		return err
