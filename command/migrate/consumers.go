@@ -47,7 +47,7 @@ var shellName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 type podSource struct {
 	kind, apiVersion, name string
-	spec               *corev1.PodSpec
+	spec                   *corev1.PodSpec
 }
 
 // findConsumers lists the workloads in the namespaces of the planned
