@@ -68,11 +68,14 @@ func (e *ConflictError) Error() string {
 }
 
 type current struct {
-	exists  bool
-	version int
+	exists  bool // the metadata entry exists
+	version int  // its current version, 0 when it has none yet
 	data    map[string]string
 	custom  map[string]string
 }
+
+// hasData: the entry has a version (its latest may be deleted).
+func (c current) hasData() bool { return c.exists && c.version > 0 }
 
 // Apply carries the plan out: every KV entry, then every policy and role,
 // then (if asked) the Secret deletions. Each step reads first and writes
@@ -96,7 +99,7 @@ func Apply(ctx context.Context, vc *api.Client, kc kubernetes.Interface, p *Plan
 			return nil, err
 		}
 		now[i] = c
-		if c.exists && !maps.Equal(c.data, s.Data) && !o.Overwrite {
+		if c.hasData() && !maps.Equal(c.data, s.Data) && !o.Overwrite {
 			conflicts = append(conflicts, s.APIPath)
 		}
 	}
@@ -177,9 +180,23 @@ func readKV(ctx context.Context, vc *api.Client, s *SecretPlan) (current, error)
 	return c, nil
 }
 
+// writeKV converges one entry: the custom metadata first, then the data
+// with check-and-set. The data write is the commit point: an entry
+// interrupted before it has metadata and no version, which reads as no
+// secret at all, and a resumed run writes it with cas=0.
 func writeKV(ctx context.Context, vc *api.Client, s *SecretPlan, c current) (string, error) {
 	outcome := Unchanged
-	if !c.exists || !maps.Equal(c.data, s.Data) {
+	if want := s.CustomMetadata(); !maps.Equal(c.custom, want) {
+		custom := make(map[string]any, len(want))
+		for k, v := range want {
+			custom[k] = v
+		}
+		if _, err := vc.Logical().WriteWithContext(ctx, s.Mount+"/metadata/"+s.Path, map[string]any{"custom_metadata": custom}); err != nil {
+			return "", fmt.Errorf("writing the custom metadata of %s: %w", s.APIPath, err)
+		}
+		outcome = Written
+	}
+	if !c.hasData() || !maps.Equal(c.data, s.Data) {
 		data := make(map[string]any, len(s.Data))
 		for k, v := range s.Data {
 			data[k] = v
@@ -189,16 +206,6 @@ func writeKV(ctx context.Context, vc *api.Client, s *SecretPlan, c current) (str
 		})
 		if err != nil {
 			return "", fmt.Errorf("writing %s: %w", s.APIPath, err)
-		}
-		outcome = Written
-	}
-	if want := s.CustomMetadata(); !maps.Equal(c.custom, want) {
-		custom := make(map[string]any, len(want))
-		for k, v := range want {
-			custom[k] = v
-		}
-		if _, err := vc.Logical().WriteWithContext(ctx, s.Mount+"/metadata/"+s.Path, map[string]any{"custom_metadata": custom}); err != nil {
-			return "", fmt.Errorf("writing the custom metadata of %s: %w", s.APIPath, err)
 		}
 		outcome = Written
 	}
@@ -252,7 +259,7 @@ func deleteSecret(ctx context.Context, vc *api.Client, kc kubernetes.Interface, 
 	if err != nil {
 		return err
 	}
-	if !c.exists || !maps.Equal(c.data, s.Data) {
+	if !c.hasData() || !maps.Equal(c.data, s.Data) {
 		return fmt.Errorf("%s does not read back as Secret %s/%s held; the Secret was not deleted", s.APIPath, s.Namespace, s.Name)
 	}
 	uid := s.UIDRef()

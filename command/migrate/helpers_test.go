@@ -255,3 +255,5 @@ func sortedKeys[V any](m map[string]V) []string {
 }
 
 var _ = vaulttest.Options{}
+
+func metavOpts() metav1.ListOptions { return metav1.ListOptions{} }
