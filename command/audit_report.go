@@ -264,4 +264,3 @@ func (w *reportWriter) finish() error {
 	}
 	return nil
 }
-
