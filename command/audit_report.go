@@ -206,8 +206,12 @@ func newReportWriter(p *printer, format string, summary bool, period string) *re
 	return w
 }
 
+// fixedTime is RFC 3339 with all nine fraction digits, so that times sort
+// as text.
+const fixedTime = "2006-01-02T15:04:05.000000000Z07:00"
+
 func recordCells(r *auditreport.Record) []string {
-	return []string{r.Time.UTC().Format(time.RFC3339Nano), r.Operation, r.Path, r.Outcome, r.Namespace, r.ServiceAccount, r.DisplayName, r.RemoteAddress}
+	return []string{r.Time.UTC().Format(fixedTime), r.Operation, r.Path, r.Outcome, r.Namespace, r.ServiceAccount, r.DisplayName, r.RemoteAddress}
 }
 
 func (w *reportWriter) record(r *auditreport.Record) error {
@@ -260,6 +264,10 @@ func (w *reportWriter) finish() error {
 			w.p.linef("No matching requests.")
 			return nil
 		}
+		// Requests whose response never came end the stream; the table
+		// puts every row in time order (fixedTime sorts as text).
+		body := w.rows[1:]
+		sort.SliceStable(body, func(i, j int) bool { return body[i][0] < body[j][0] })
 		w.p.table(w.rows)
 	}
 	return nil
