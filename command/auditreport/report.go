@@ -187,6 +187,9 @@ func (rd *Reader) line(file string, n int, line []byte, emit func(*Record) error
 		}
 		p := &pendingReq{rec: recordOf(&e, t, file, n), matched: matched}
 		p.rec.Outcome = "no response"
+		if o := outcome(&e); o != "ok" {
+			p.rec.Outcome, p.rec.Error = o, e.Error // refused before it was answered
+		}
 		if id == "" {
 			return rd.emit(p, emit)
 		}
@@ -211,6 +214,13 @@ func (rd *Reader) line(file string, n int, line []byte, emit func(*Record) error
 	p.rec.File, p.rec.Line = file, n
 	p.rec.Outcome, p.rec.Error = outcome(&e), e.Error
 	if e.Response != nil && e.Response.Auth != nil && e.Response.Auth.ClientToken != "" {
+		// A login: who logged in is the token it minted.
+		a := e.Response.Auth
+		p.rec.DisplayName = first(p.rec.DisplayName, a.DisplayName)
+		p.rec.EntityID = first(p.rec.EntityID, a.EntityID)
+		p.rec.Namespace = first(p.rec.Namespace, a.Metadata["service_account_namespace"])
+		p.rec.ServiceAccount = first(p.rec.ServiceAccount, a.Metadata["service_account_name"])
+		p.rec.Role = first(p.rec.Role, a.Metadata["role"])
 		rd.remember(e.Response.Auth.ClientToken, login{meta: e.Response.Auth.Metadata, path: e.Request.Path,
 			time: e.Time, displayName: e.Response.Auth.DisplayName, entity: e.Response.Auth.EntityID})
 	}
