@@ -487,11 +487,3 @@ func (p *printer) jsonLine(v any) error {
 func (p *printer) csvWriter() *csv.Writer {
 	return csv.NewWriter(p.w)
 }
-
-// block prints text as it is, ending it with a newline if it has none.
-func (p *printer) block(text string) {
-	fmt.Fprint(p.w, text)
-	if !strings.HasSuffix(text, "\n") {
-		fmt.Fprintln(p.w)
-	}
-}

@@ -69,6 +69,10 @@ func runMigrateK8s(b *base, args []string) int {
 		return exitLocal
 	}
 	o.Names = pos
+	if len(pos) > 0 && (o.Selector != "" || o.AllNamespaces) {
+		b.errorf("Give Secret names, or -selector / -all-namespaces, not both")
+		return exitLocal
+	}
 	for _, ns := range strings.Split(namespaces, ",") {
 		if ns = strings.TrimSpace(ns); ns != "" {
 			o.Namespaces = append(o.Namespaces, ns)

@@ -106,7 +106,7 @@ func Build(ctx context.Context, kc kubernetes.Interface, o Options) (*Plan, erro
 		return nil, errors.New("give Secret names or a label selector, not both")
 	}
 	if len(o.Names) > 0 && o.AllNamespaces {
-		return nil, errors.New("Secret names need a namespace, not -all-namespaces")
+		return nil, errors.New("names of Secrets need a namespace, not -all-namespaces")
 	}
 	if _, _, _, err := destination(o.PathTemplate, "ns", "name"); err != nil {
 		return nil, err
@@ -221,7 +221,7 @@ func planSecret(s *corev1.Secret, tmpl string) (*SecretPlan, error) {
 			kvKey, val = k+BinarySuffix, base64.StdEncoding.EncodeToString(v)
 		}
 		if other, dup := owner[kvKey]; dup {
-			return nil, fmt.Errorf("Secret %s/%s: key %q and key %q would both be stored as %q (binary values get the %q suffix)",
+			return nil, fmt.Errorf("secret %s/%s: key %q and key %q would both be stored as %q (binary values get the %q suffix)",
 				s.Namespace, s.Name, other, k, kvKey, BinarySuffix)
 		}
 		owner[kvKey] = k
