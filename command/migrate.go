@@ -50,7 +50,7 @@ func runMigrateK8s(b *base, args []string) int {
 	fs.StringVar(&o.PathTemplate, "path", migrate.DefaultPathTemplate, "KV v2 destination, with {namespace} and {name}.")
 	fs.StringVar(&o.AuthMount, "auth-mount", "kubernetes", "Mount of the Kubernetes auth method the roles go to.")
 	fs.StringVar(&o.RoleTTL, "role-ttl", "1h", "Token TTL of the roles.")
-	fs.Bool("dry-run", true, "Only print the plan (the default; -apply overrides it).")
+	dryRun := fs.Bool("dry-run", true, "Only print the plan (the default; -apply overrides it).")
 	fs.BoolVar(&apply, "apply", false, "Carry the plan out.")
 	fs.BoolVar(&overwrite, "overwrite", false, "Replace KV entries that hold other data (check-and-set on the version read).")
 	fs.BoolVar(&deleteSecrets, "delete-secrets", false, "With -apply, delete each Secret once its KV entry reads back equal.")
@@ -62,6 +62,10 @@ func runMigrateK8s(b *base, args []string) int {
 	}
 	if format != "table" && format != "json" {
 		b.errorf("Invalid output format: %s", format)
+		return exitLocal
+	}
+	if !*dryRun && !apply {
+		b.errorf("-dry-run=false does nothing by itself: use -apply to carry the plan out")
 		return exitLocal
 	}
 	if deleteSecrets && !apply {
