@@ -12,10 +12,10 @@ import (
 // full path; root-protected paths need sudo as well. A refusal says only
 // "permission denied", never whether the path exists.
 func (st *unsealed) authorize(ctx context.Context, cl *call) error {
-	if cl.unauth || tokenOnlyPath(cl) {
+	if cl.unauth || tokenOnlyPath(cl) || cl.wrapFirstParty {
 		return nil
 	}
-	acl, err := st.policies.acl(ctx, cl.tok.Policies)
+	acl, err := st.tokenACL(ctx, cl.tok)
 	if err != nil {
 		return err
 	}
@@ -76,5 +76,5 @@ func (st *unsealed) callerACL(ctx context.Context, req *logical.Request) (*polic
 	if te == nil {
 		return nil, logical.ErrPermissionDenied
 	}
-	return st.policies.acl(ctx, te.Policies)
+	return st.tokenACL(ctx, te)
 }

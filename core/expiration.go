@@ -61,6 +61,12 @@ type expiration struct {
 	mu      sync.Mutex
 	records map[string]*leaseRecord
 	due     dueHeap
+	// busy holds a channel per lease being revoked or renewed, closed when
+	// that is done: one engine call per lease at a time, so a lease is never
+	// revoked twice or renewed back to life while it is being revoked.
+	busy map[string]chan struct{}
+	// failures counts failed revocations per lease, for the retry backoff.
+	failures map[string]int
 
 	stopOnce sync.Once
 	done     chan struct{}
@@ -68,7 +74,8 @@ type expiration struct {
 }
 
 func newExpiration(st *unsealed, view logical.Storage) *expiration {
-	return &expiration{st: st, view: view, records: map[string]*leaseRecord{}, done: make(chan struct{})}
+	return &expiration{st: st, view: view, records: map[string]*leaseRecord{}, done: make(chan struct{}),
+		busy: map[string]chan struct{}{}, failures: map[string]int{}}
 }
 
 // start loads the index and starts the reaper.
@@ -225,17 +232,53 @@ func (x *expiration) listLeases(prefix string) []string {
 	return keys
 }
 
+// lockLease waits until no other revocation or renewal of the lease is in
+// flight and marks it busy; the returned func releases it.
+func (x *expiration) lockLease(ctx context.Context, leaseID string) (func(), error) {
+	for {
+		x.mu.Lock()
+		ch, taken := x.busy[leaseID]
+		if !taken {
+			ch = make(chan struct{})
+			x.busy[leaseID] = ch
+			x.mu.Unlock()
+			return func() {
+				x.mu.Lock()
+				delete(x.busy, leaseID)
+				x.mu.Unlock()
+				close(ch)
+			}, nil
+		}
+		x.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
 // revokeLease revokes one secret lease: the engine that issued it is asked
-// to revoke the secret (unless forced), then the record goes.
+// to revoke the secret (unless forced), then the record goes. A failed
+// revocation keeps the record, so the lease is retried, never lost.
 func (x *expiration) revokeLease(ctx context.Context, leaseID string, force bool) error {
+	unlock, err := x.lockLease(ctx, leaseID)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	rec := x.lookupLease(leaseID)
 	if rec == nil {
+		// Already revoked (perhaps by a call we waited for).
 		return nil
 	}
 	if err := x.revokeWithEngine(ctx, rec); err != nil && !force {
 		return err
 	}
 	x.forget(rec.key())
+	x.mu.Lock()
+	delete(x.failures, rec.key())
+	x.mu.Unlock()
 	if err := x.view.Delete(ctx, rec.key()); err != nil {
 		return fmt.Errorf("delete lease: %w", err)
 	}
@@ -315,21 +358,68 @@ func (x *expiration) reapLoop() {
 	}
 }
 
-// reapDue revokes every record whose expiry has passed.
-func (x *expiration) reapDue(ctx context.Context) {
-	for _, rec := range x.popDue(x.st.c.now()) {
-		var err error
-		if rec.Kind == kindToken {
-			err = x.st.tokens.RevokeAccessor(ctx, rec.TokenAccessor)
-		} else {
-			err = x.revokeLease(ctx, rec.LeaseID, false)
-		}
-		if err != nil && ctx.Err() == nil {
-			x.st.c.logger.Warn("revoking expired lease failed; will retry", "kind", rec.Kind, "error", err)
-			x.remember(&leaseRecord{Kind: rec.Kind, LeaseID: rec.LeaseID, Path: rec.Path,
-				TokenAccessor: rec.TokenAccessor, IssueTime: rec.IssueTime, ExpireTime: x.st.c.now().Add(reapInterval * 10), Secret: rec.Secret})
-		}
+// reapWorkers bounds how many due leases are revoked at once.
+const reapWorkers = 8
+
+// maxRetryDelay caps the backoff between attempts to revoke a lease whose
+// revocation keeps failing.
+const maxRetryDelay = 5 * time.Minute
+
+// retryDelay is the wait before the next attempt after n failures:
+// 1s, 2s, 4s, … up to maxRetryDelay. The lease is kept (and shown by
+// sys/leases/lookup) until a revocation succeeds or it is revoked with
+// force; vaultd never gives up on it.
+func retryDelay(n int) time.Duration {
+	d := reapInterval
+	for i := 1; i < n && d < maxRetryDelay; i++ {
+		d *= 2
 	}
+	return min(d, maxRetryDelay)
+}
+
+// reapDue revokes every record whose expiry has passed, a few at a time.
+func (x *expiration) reapDue(ctx context.Context) {
+	sem := make(chan struct{}, reapWorkers)
+	var wg sync.WaitGroup
+	for _, rec := range x.popDue(x.st.c.now()) {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			x.reapOne(ctx, rec)
+		}()
+	}
+	wg.Wait()
+}
+
+func (x *expiration) reapOne(ctx context.Context, rec *leaseRecord) {
+	var err error
+	if rec.Kind == kindToken {
+		err = x.st.tokens.RevokeAccessor(ctx, rec.TokenAccessor)
+	} else {
+		err = x.revokeLease(ctx, rec.LeaseID, false)
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if err == nil || ctx.Err() != nil {
+		delete(x.failures, rec.key())
+		return
+	}
+	cur := x.records[rec.key()]
+	if cur == nil {
+		return
+	}
+	x.failures[rec.key()]++
+	n := x.failures[rec.key()]
+	delay := retryDelay(n)
+	x.st.c.logger.Warn("revoking expired lease failed; will retry", "kind", rec.Kind, "lease_id", rec.LeaseID,
+		"attempt", n, "retry_in", delay.String(), "error", err)
+	// The retry is scheduled in memory only: after a restart the stored
+	// expiry is already past, so the lease is tried again at once.
+	retry := *cur
+	retry.ExpireTime = x.st.c.now().Add(delay)
+	x.records[rec.key()] = &retry
+	heap.Push(&x.due, dueItem{key: rec.key(), at: retry.ExpireTime})
 }
 
 // popDue takes the records due at now off the heap. Heap items whose

@@ -77,7 +77,7 @@ func (m *MountEntry) viewPrefix() string {
 // removed or moved.
 func (m *MountEntry) builtin() bool {
 	switch m.Type {
-	case typeSystem, typeCubbyhole, typeToken:
+	case typeSystem, typeCubbyhole, typeToken, typeIdentity:
 		return true
 	}
 	return false

@@ -34,6 +34,10 @@ type call struct {
 	rt     *route
 	tok    *token.Entry
 	unauth bool
+	// wrapFirstParty: the client token is the wrapping token a
+	// sys/wrapping request acts on; it needs no ACL and the handler spends
+	// its use (see wrapping.go).
+	wrapFirstParty bool
 }
 
 func (st *unsealed) handle(ctx context.Context, req *logical.Request) (*logical.Response, error) {
@@ -43,11 +47,6 @@ func (st *unsealed) handle(ctx context.Context, req *logical.Request) (*logical.
 	if err := validateRequestPath(req.Path); err != nil {
 		return nil, err
 	}
-	if req.WrapTTL > 0 {
-		// Refused rather than ignored: answering unwrapped would hand the
-		// secret to a caller that expects only a wrapping token.
-		return nil, logical.InvalidRequest("response wrapping is not supported by vaultd")
-	}
 	rt, rel := st.router.match(req.Path)
 	if rt == nil {
 		return nil, st.unrouted(ctx, req)
@@ -56,6 +55,9 @@ func (st *unsealed) handle(ctx context.Context, req *logical.Request) (*logical.
 	cl := &call{req: req, rt: rt, unauth: rt.unauth.match(rel) || anonymousUIListing(rt, rel, req)}
 	cl.engReq = st.engineRequest(req, rt, rel)
 
+	if err := st.checkWrappingToken(ctx, cl); err != nil {
+		return st.refuse(ctx, cl, err)
+	}
 	if err := st.authenticate(ctx, cl); err != nil {
 		return st.refuse(ctx, cl, err)
 	}
@@ -80,6 +82,9 @@ func (st *unsealed) handle(ctx context.Context, req *logical.Request) (*logical.
 	resp, err := rt.backend.HandleRequest(engCtx, cl.engReq)
 	if err == nil {
 		resp, err = st.register(ctx, cl, resp)
+	}
+	if err == nil {
+		resp, err = st.wrap(ctx, cl, resp, in)
 	}
 	in.Response, in.OuterErr, in.Time = resp, err, st.c.now()
 	if aerr := st.audit.LogResponse(ctx, in); aerr != nil {
@@ -186,7 +191,7 @@ func (st *unsealed) decideCreate(ctx context.Context, cl *call) error {
 
 // countUse spends one of a limited-use token's uses.
 func (st *unsealed) countUse(ctx context.Context, cl *call) error {
-	if cl.tok == nil || cl.tok.NumUses == 0 {
+	if cl.tok == nil || cl.tok.NumUses == 0 || cl.wrapFirstParty {
 		return nil
 	}
 	te, err := st.tokens.UseToken(ctx, cl.tok)
@@ -227,7 +232,9 @@ func (st *unsealed) register(ctx context.Context, cl *call, resp *logical.Respon
 			return nil, err
 		}
 	}
-	if resp.Secret != nil {
+	// sys/leases/renew answers with the lease it renewed, already
+	// registered: it must not become a new lease.
+	if resp.Secret != nil && cl.rt.entry.Type != typeSystem {
 		if !leasesSecrets(cl.rt.entry) {
 			// A KV read reports its refresh interval as the TTL but, as
 			// in Vault, gets no lease: there is nothing to renew or revoke.
@@ -236,6 +243,12 @@ func (st *unsealed) register(ctx context.Context, cl *call, resp *logical.Respon
 			return resp, nil
 		}
 		if err := st.expiration.registerSecret(ctx, cl, resp); err != nil {
+			// Without a lease nothing would ever revoke the secret (a
+			// database user, say): hand it back to the engine now.
+			rec := &leaseRecord{Kind: kindSecret, Path: cl.req.Path, Secret: resp.Secret}
+			if rerr := st.expiration.revokeWithEngine(context.WithoutCancel(ctx), rec); rerr != nil {
+				st.c.logger.Error("revoking a secret whose lease could not be registered failed", "path", cl.req.Path, "error", rerr)
+			}
 			return nil, err
 		}
 	}
@@ -251,8 +264,8 @@ func leasesSecrets(e *MountEntry) bool {
 // mintLoginToken applies the auth mount's TTL defaults and limits, then has
 // the token store create the token.
 func (st *unsealed) mintLoginToken(ctx context.Context, cl *call, auth *logical.Auth) error {
-	if auth.TokenType == logical.TokenTypeBatch {
-		return logical.InvalidRequest("batch tokens are not supported")
+	if err := st.attachEntity(ctx, cl, auth); err != nil {
+		return err
 	}
 	sys := cl.rt.system
 	maxTTL := sys.MaxLeaseTTL()
@@ -276,5 +289,6 @@ func (st *unsealed) mintLoginToken(ctx context.Context, cl *call, auth *logical.
 	if _, err := st.tokens.CreateFromAuth(ctx, cl.req.Path, auth); err != nil {
 		return err
 	}
+	addIdentityPolicies(auth)
 	return nil
 }

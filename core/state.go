@@ -52,6 +52,9 @@ func (st *unsealed) setup(ctx context.Context) error {
 	if err := st.loadMountTables(ctx); err != nil {
 		return err
 	}
+	if err := st.ensureIdentityMount(ctx); err != nil {
+		return err
+	}
 	st.policies = newPolicyStore(barrier.NewView(st.c.barrier, policyPrefix))
 	if err := st.policies.ensureDefault(ctx); err != nil {
 		return err
@@ -60,6 +63,7 @@ func (st *unsealed) setup(ctx context.Context) error {
 	if err := st.mountAll(ctx); err != nil {
 		return err
 	}
+	st.wireIdentity()
 	if err := st.loadAudit(ctx); err != nil {
 		return err
 	}
@@ -129,6 +133,7 @@ func (st *unsealed) newBackend(ctx context.Context, e *MountEntry, rt *route) (l
 			Storage: rt.view,
 			System:  rt.system,
 			Logger:  c.logger.With("mount", "auth/token/"),
+			Crypter: c.barrier,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("token store: %w", err)

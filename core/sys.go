@@ -34,6 +34,7 @@ func newSysBackend(st *unsealed) *sysBackend {
 	b.routes = append(b.routes, b.leaseRoutes()...)
 	b.routes = append(b.routes, b.auditRoutes()...)
 	b.routes = append(b.routes, b.miscRoutes()...)
+	b.routes = append(b.routes, b.wrappingRoutes()...)
 	return b
 }
 

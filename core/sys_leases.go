@@ -104,9 +104,22 @@ func (b *sysBackend) leaseRevokePrefix(force bool) sysHandler {
 // renewLease extends a secret lease through its engine, within the
 // mount's max TTL.
 func (x *expiration) renewLease(ctx context.Context, leaseID string, increment time.Duration) (*logical.Response, error) {
+	unlock, err := x.lockLease(ctx, leaseID)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	rec := x.lookupLease(leaseID)
 	if rec == nil {
 		return nil, logical.InvalidRequest("lease not found")
+	}
+	x.mu.Lock()
+	overdue := x.failures[rec.key()] > 0
+	x.mu.Unlock()
+	if overdue {
+		// Expired, and its revocation failed and waits for a retry: it
+		// must not come back to life.
+		return nil, logical.InvalidRequest("lease expired")
 	}
 	if rec.Secret == nil || !rec.Secret.Renewable {
 		return nil, logical.InvalidRequest("lease is not renewable")

@@ -327,6 +327,9 @@ func (b *sysBackend) disable(ctx context.Context, _ *logical.Request, table, pat
 	if err := st.expiration.revokePrefix(ctx, e.routePath(), true); err != nil {
 		return nil, fmt.Errorf("revoke leases of %s: %w", e.routePath(), err)
 	}
+	if err := st.forgetMountAliases(ctx, e); err != nil {
+		return nil, err
+	}
 	st.tableLock.Lock()
 	defer st.tableLock.Unlock()
 	rt, _ := st.router.match(e.routePath())

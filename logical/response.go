@@ -20,6 +20,9 @@ type Response struct {
 	// body, as Vault does for a KV v2 read of a deleted version (404 with
 	// the version's metadata). Zero means the default for the operation.
 	StatusCode int
+	// WrapInfo, when set by core, means the response was wrapped: the
+	// client receives only the wrapping token's description.
+	WrapInfo *WrapInfo
 	// Raw marks Data as the whole HTTP body rather than the envelope's
 	// "data" field; sys/ endpoints whose Vault answer is not enveloped use it.
 	Raw bool
@@ -33,8 +36,8 @@ func (r *Response) AddWarning(format string) {
 // TokenType names how a token is kept.
 type TokenType string
 
-// Token types. Only service tokens are stored and renewable; batch tokens
-// are not yet supported.
+// Token types. Service tokens are stored and renewable; batch tokens are
+// not stored (the token is its own encrypted entry) and cannot be renewed.
 const (
 	TokenTypeService TokenType = "service"
 	TokenTypeBatch   TokenType = "batch"
@@ -47,8 +50,7 @@ type Auth struct {
 	Accessor    string
 	DisplayName string
 	// Policies are all the token's policies; TokenPolicies those attached
-	// to the token itself (the same set here, as identity policies do not
-	// exist yet).
+	// to the token itself (IdentityPolicies are the others).
 	Policies        []string
 	TokenPolicies   []string
 	NoDefaultPolicy bool
@@ -66,6 +68,9 @@ type Auth struct {
 	Orphan         bool
 	IssueTime      time.Time
 
+	// IdentityPolicies are those the token's entity and its groups add at
+	// request time (as of the login, in a login's answer).
+	IdentityPolicies []string
 	// Alias, set by a login, names the caller in the auth method's own
 	// terms; core finds or creates its identity entity and sets EntityID.
 	Alias *Alias

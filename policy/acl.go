@@ -20,6 +20,8 @@ type ACL struct {
 	prefixes radixTree
 	// segments holds the "+" patterns.
 	segments segTrie
+	// templated: some rules were left out to be rendered per entity.
+	templated bool
 }
 
 // perms is what one pattern grants once every policy holding that exact
@@ -106,6 +108,11 @@ func NewACL(policies []*Policy) (*ACL, error) {
 		}
 		for _, r := range p.Rules {
 			if r == nil {
+				continue
+			}
+			if r.templated {
+				// Filled in per entity: see Policy.Render.
+				a.templated = true
 				continue
 			}
 			if err := a.add(p.Name, r, prefixes, segments); err != nil {
@@ -241,6 +248,11 @@ func mergeParams(have, add map[string][]any) map[string][]any {
 	}
 	return have
 }
+
+// Templated reports whether a policy of the set had templated rules, left
+// out here; an ACL for a token with an entity is then built from the
+// policies rendered for that entity.
+func (a *ACL) Templated() bool { return a.templated }
 
 // IsRoot reports whether this is the root policy's ACL.
 func (a *ACL) IsRoot() bool { return a.root }

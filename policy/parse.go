@@ -55,6 +55,8 @@ type Policy struct {
 
 	raw  string
 	root bool
+	// templated is set when a rule has identity templates.
+	templated bool
 }
 
 // Raw returns the policy text exactly as it was given to Parse; empty for
@@ -86,6 +88,10 @@ type Rule struct {
 	// request must ask for; zero means no bound.
 	MinWrappingTTL time.Duration
 	MaxWrappingTTL time.Duration
+
+	// templated marks a pattern with identity templates; it applies only
+	// once rendered for an entity.
+	templated bool
 }
 
 // Parse reads a policy written in HCL or its JSON form. The name is
@@ -127,6 +133,7 @@ func Parse(name, text string) (*Policy, error) {
 				return nil, err
 			}
 			p.Rules = append(p.Rules, r)
+			p.templated = p.templated || r.templated
 		default:
 			return nil, parseErrorf(itemLine(item), "invalid key %q (want \"path\")", key)
 		}
@@ -253,6 +260,7 @@ func parseRule(item *ast.ObjectItem) (*Rule, error) {
 	if err := r.readBody(body, pattern); err != nil {
 		return nil, err
 	}
+	r.templated, _ = checkTemplates(r.Pattern)
 	return r, nil
 }
 
@@ -262,8 +270,8 @@ func checkPattern(pattern string, line int) (string, error) {
 	if strings.Contains(p, "+*") {
 		return "", parseErrorf(line, "path %q: invalid use of wildcards ('+*' is forbidden)", pattern)
 	}
-	if strings.Contains(p, "{{") {
-		return "", parseErrorf(line, "path %q: templated policy paths are not supported", pattern)
+	if _, err := checkTemplates(p); err != nil {
+		return "", parseErrorf(line, "path %q: %v", pattern, err)
 	}
 	return p, nil
 }

@@ -8,9 +8,13 @@ package registry
 import (
 	"github.com/vaultd/vaultd/audit"
 	"github.com/vaultd/vaultd/audit/file"
+	"github.com/vaultd/vaultd/auth/approle"
 	"github.com/vaultd/vaultd/auth/jwt"
 	"github.com/vaultd/vaultd/auth/kubernetes"
+	"github.com/vaultd/vaultd/auth/userpass"
 	"github.com/vaultd/vaultd/cubbyhole"
+	"github.com/vaultd/vaultd/database"
+	"github.com/vaultd/vaultd/identity"
 	"github.com/vaultd/vaultd/kv"
 	"github.com/vaultd/vaultd/logical"
 )
@@ -21,6 +25,8 @@ func Engines() map[string]logical.Factory {
 		kv.MountTypeKV:      kv.Factory,
 		kv.MountTypeKVv2:    kv.Factory,
 		cubbyhole.MountType: cubbyhole.Factory,
+		database.MountType:  database.Factory,
+		identity.MountType:  identity.Factory,
 	}
 }
 
@@ -28,9 +34,11 @@ func Engines() map[string]logical.Factory {
 // The token store is core's own and always mounted at auth/token/.
 func AuthMethods() map[string]logical.Factory {
 	return map[string]logical.Factory{
-		"kubernetes": kubernetes.Factory,
-		"jwt":        jwt.Factory,
-		"oidc":       jwt.Factory,
+		"kubernetes":       kubernetes.Factory,
+		"jwt":              jwt.Factory,
+		"oidc":             jwt.Factory,
+		userpass.MountType: userpass.Factory,
+		approle.MountType:  approle.Factory,
 	}
 }
 

@@ -68,7 +68,7 @@ type envelope struct {
 	Renewable     bool           `json:"renewable"`
 	LeaseDuration int64          `json:"lease_duration"`
 	Data          map[string]any `json:"data"`
-	WrapInfo      *struct{}      `json:"wrap_info"`
+	WrapInfo      *wrapInfoBody  `json:"wrap_info"`
 	Warnings      []string       `json:"warnings"`
 	Auth          *authBody      `json:"auth"`
 	MountType     string         `json:"mount_type"`
@@ -91,8 +91,12 @@ type authBody struct {
 	NumUses          int               `json:"num_uses"`
 }
 
-// newEnvelope renders resp for req.
+// newEnvelope renders resp for req. A wrapped response shows only its
+// wrap_info (and warnings).
 func newEnvelope(req *logical.Request, resp *logical.Response) *envelope {
+	if resp.WrapInfo != nil {
+		return &envelope{RequestID: req.ID, WrapInfo: newWrapInfoBody(resp.WrapInfo), Warnings: resp.Warnings, MountType: req.MountType}
+	}
 	env := &envelope{
 		RequestID: req.ID,
 		Data:      resp.Data,
@@ -122,6 +126,7 @@ func newEnvelope(req *logical.Request, resp *logical.Response) *envelope {
 			Orphan:        a.Orphan,
 			NumUses:       a.NumUses,
 		}
+		env.Auth.IdentityPolicies = a.IdentityPolicies
 	}
 	return env
 }
@@ -153,7 +158,7 @@ func respondLogical(w http.ResponseWriter, req *logical.Request, resp *logical.R
 		w.WriteHeader(http.StatusTemporaryRedirect)
 		return
 	}
-	if req.Operation == logical.ListOperation {
+	if req.Operation == logical.ListOperation && resp.WrapInfo == nil {
 		if status := listStatus(resp); status != 0 {
 			respondError(w, status, "")
 			return

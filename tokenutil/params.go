@@ -89,6 +89,9 @@ func (p *TokenParams) ParseTokenFields(fd *logical.FieldData) error {
 			return logical.InvalidRequest("invalid 'token_type' value %q", t)
 		}
 	}
+	if p.TokenTTL > 0 && p.TokenMaxTTL > 0 && p.TokenTTL > p.TokenMaxTTL {
+		return logical.InvalidRequest("'token_ttl' cannot be greater than 'token_max_ttl'")
+	}
 	return nil
 }
 
@@ -102,16 +105,17 @@ func (p *TokenParams) CheckTokenFields(mountMax time.Duration) ([]string, error)
 	if batch && p.TokenNumUses != 0 {
 		return nil, logical.InvalidRequest("'token_type' cannot be 'batch' or 'default_batch' when set to generate tokens with limited use count")
 	}
-	if p.TokenMaxTTL > 0 && p.TokenTTL > p.TokenMaxTTL {
-		return nil, logical.InvalidRequest("'token_ttl' cannot be greater than 'token_max_ttl'")
-	}
 	if mountMax > 0 && p.TokenPeriod > mountMax {
 		return nil, logical.InvalidRequest("token period of %q is greater than the backend's maximum lease TTL of %q",
 			p.TokenPeriod.String(), mountMax.String())
 	}
+	if p.TokenMaxTTL > 0 && p.TokenTTL > p.TokenMaxTTL {
+		// Set through a deprecated field (ttl, max_ttl) after ParseTokenFields.
+		return nil, logical.InvalidRequest("token ttl should not be greater than token max ttl")
+	}
 	var warnings []string
 	if mountMax > 0 && p.TokenMaxTTL > mountMax {
-		warnings = append(warnings, "token_max_ttl is greater than the system or backend mount's maximum TTL value; issued tokens' max TTL value will be truncated")
+		warnings = append(warnings, "max_ttl is greater than the system or backend mount's maximum TTL value; issued tokens' max TTL value will be truncated")
 	}
 	return warnings, nil
 }

@@ -6,6 +6,7 @@ package vaulttest
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"path/filepath"
 	"testing"
@@ -34,6 +35,8 @@ type Options struct {
 	DefaultLeaseTTL, MaxLeaseTTL time.Duration
 	// AllowAuditLogPrefixing sets allow_audit_log_prefixing.
 	AllowAuditLogPrefixing bool
+	// Logger, when set, receives the server's log lines.
+	Logger *slog.Logger
 }
 
 // Server is a running vaultd.
@@ -80,7 +83,7 @@ func Start(t testing.TB, opts Options) *Server {
 // boot builds the node and starts serving.
 func (s *Server) boot() {
 	s.t.Helper()
-	n, err := node.New(context.Background(), s.conf, node.Options{})
+	n, err := node.New(context.Background(), s.conf, node.Options{Logger: s.opts.Logger})
 	if err != nil {
 		s.t.Fatalf("vaulttest: start node: %v", err)
 	}

@@ -174,50 +174,10 @@ func (b *Backend) writeRole(ctx context.Context, req *logical.Request, name stri
 	return &logical.Response{Warnings: warnings}, nil
 }
 
-// applyTokenFields reads the token_* fields that the request sets.
+// applyTokenFields reads the token_* fields that the request sets, the
+// way every auth method does (tokenutil).
 func (r *role) applyTokenFields(fd *logical.FieldData) error {
-	if v, ok, _ := fd.GetOk("token_bound_cidrs"); ok {
-		cidrs, err := canonicalCIDRs(v.([]string))
-		if err != nil {
-			return logical.InvalidRequest("invalid token_bound_cidrs: %v", err)
-		}
-		r.TokenBoundCIDRs = cidrs
-	}
-	durations := map[string]*time.Duration{
-		"token_ttl": &r.TokenTTL, "token_max_ttl": &r.TokenMaxTTL,
-		"token_explicit_max_ttl": &r.TokenExplicitMaxTTL, "token_period": &r.TokenPeriod,
-	}
-	for field, dst := range durations {
-		if v, ok, _ := fd.GetOk(field); ok {
-			*dst = v.(time.Duration)
-		}
-	}
-	if v, ok, _ := fd.GetOk("token_no_default_policy"); ok {
-		r.TokenNoDefaultPolicy = v.(bool)
-	}
-	if v, ok, _ := fd.GetOk("token_policies"); ok {
-		r.TokenPolicies = v.([]string)
-	}
-	if v, ok, _ := fd.GetOk("token_num_uses"); ok {
-		r.TokenNumUses = v.(int64)
-		if r.TokenNumUses < 0 {
-			return logical.InvalidRequest("'token_num_uses' cannot be negative")
-		}
-	}
-	if v, ok, _ := fd.GetOk("token_type"); ok {
-		switch t := strings.TrimSpace(v.(string)); t {
-		case "", "default":
-			r.TokenType = ""
-		case "service", "batch":
-			r.TokenType = t
-		default:
-			return logical.InvalidRequest("invalid 'token_type' value %q", t)
-		}
-	}
-	if r.TokenTTL > 0 && r.TokenMaxTTL > 0 && r.TokenTTL > r.TokenMaxTTL {
-		return logical.InvalidRequest("'token_ttl' cannot be greater than 'token_max_ttl'")
-	}
-	return nil
+	return r.ParseTokenFields(fd)
 }
 
 // applyLegacyFields implements Vault's upgrade rule for each deprecated
@@ -292,24 +252,7 @@ func (r *role) applyLegacyFields(fd *logical.FieldData) error {
 
 // checkTTLs applies Vault's limits against the mount's maximum lease TTL.
 func (r *role) checkTTLs(mountMax time.Duration) ([]string, error) {
-	if r.TokenType == "batch" && r.TokenPeriod != 0 {
-		return nil, logical.InvalidRequest("'token_type' cannot be 'batch' or 'default_batch' when set to generate periodic tokens")
-	}
-	if r.TokenType == "batch" && r.TokenNumUses != 0 {
-		return nil, logical.InvalidRequest("'token_type' cannot be 'batch' or 'default_batch' when set to generate tokens with limited use count")
-	}
-	if mountMax > 0 && r.TokenPeriod > mountMax {
-		return nil, logical.InvalidRequest("token period of %q is greater than the backend's maximum lease TTL of %q",
-			r.TokenPeriod.String(), mountMax.String())
-	}
-	if r.TokenMaxTTL > 0 && r.TokenTTL > r.TokenMaxTTL {
-		return nil, logical.InvalidRequest("token ttl should not be greater than token max ttl")
-	}
-	var warnings []string
-	if mountMax > 0 && r.TokenMaxTTL > mountMax {
-		warnings = append(warnings, "max_ttl is greater than the system or backend mount's maximum TTL value; issued tokens' max TTL value will be truncated")
-	}
-	return warnings, nil
+	return r.CheckTokenFields(mountMax)
 }
 
 // applyBindings reads the service account and namespace bindings and
@@ -345,18 +288,4 @@ func (r *role) applyBindings(fd *logical.FieldData, creating bool) error {
 	return nil
 }
 
-func canonicalCIDRs(in []string) ([]string, error) {
-	out := make([]string, 0, len(in))
-	for _, s := range in {
-		p, err := parseCIDR(s)
-		if err != nil {
-			return nil, fmt.Errorf("%q is not an IP address or CIDR block", s)
-		}
-		if p.IsSingleIP() && !strings.Contains(s, "/") {
-			out = append(out, p.Addr().String())
-			continue
-		}
-		out = append(out, p.String())
-	}
-	return out, nil
-}
+func canonicalCIDRs(in []string) ([]string, error) { return tokenutil.CanonicalCIDRs(in) }

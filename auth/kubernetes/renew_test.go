@@ -7,10 +7,11 @@ import (
 	"time"
 
 	"github.com/vaultd/vaultd/logical"
+	"github.com/vaultd/vaultd/tokenutil"
 )
 
 func issuedAuth(roleName, ns, name string) *logical.Auth {
-	r := &role{TokenTTL: time.Hour}
+	r := &role{TokenParams: tokenutil.TokenParams{TokenTTL: time.Hour}}
 	return r.auth(roleName, &saClaims{Namespace: ns, Name: name, UID: "uid-1"})
 }
 

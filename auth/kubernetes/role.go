@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -31,15 +30,8 @@ type role struct {
 	Audience                             string   `json:"audience"`
 	AliasNameSource                      string   `json:"alias_name_source"`
 
-	TokenPolicies        []string      `json:"token_policies"`
-	TokenTTL             time.Duration `json:"token_ttl"`
-	TokenMaxTTL          time.Duration `json:"token_max_ttl"`
-	TokenExplicitMaxTTL  time.Duration `json:"token_explicit_max_ttl"`
-	TokenPeriod          time.Duration `json:"token_period"`
-	TokenBoundCIDRs      []string      `json:"token_bound_cidrs"`
-	TokenNoDefaultPolicy bool          `json:"token_no_default_policy"`
-	TokenNumUses         int64         `json:"token_num_uses"`
-	TokenType            string        `json:"token_type"`
+	// The common token_* fields, stored flat under their Vault names.
+	tokenutil.TokenParams
 
 	Policies   []string      `json:"policies,omitempty"`
 	TTL        time.Duration `json:"ttl,omitempty"`
@@ -92,61 +84,13 @@ func matchGlob(pattern, s string) bool { return tokenutil.MatchGlob(pattern, s) 
 // allowsAddr reports whether the client address is inside the role's
 // token_bound_cidrs (every address is, when there are none).
 func (r *role) allowsAddr(remote string) bool {
-	if len(r.TokenBoundCIDRs) == 0 {
-		return true
-	}
-	addr, err := netip.ParseAddr(remote)
-	if err != nil {
-		ap, perr := netip.ParseAddrPort(remote)
-		if perr != nil {
-			return false
-		}
-		addr = ap.Addr()
-	}
-	addr = addr.Unmap()
-	for _, c := range r.TokenBoundCIDRs {
-		if p, err := parseCIDR(c); err == nil && p.Contains(addr) {
-			return true
-		}
-	}
-	return false
-}
-
-// parseCIDR reads a CIDR block or a single address.
-func parseCIDR(s string) (netip.Prefix, error) {
-	if strings.Contains(s, "/") {
-		p, err := netip.ParsePrefix(s)
-		if err != nil {
-			return netip.Prefix{}, err
-		}
-		return p.Masked(), nil
-	}
-	a, err := netip.ParseAddr(s)
-	if err != nil {
-		return netip.Prefix{}, err
-	}
-	return netip.PrefixFrom(a, a.BitLen()), nil
-}
-
-// tokenType maps the role's token_type onto what core mints.
-func (r *role) tokenType() logical.TokenType {
-	if r.TokenType == "batch" {
-		return logical.TokenTypeBatch
-	}
-	return logical.TokenTypeService
+	return tokenutil.AddrInCIDRs(remote, r.TokenBoundCIDRs)
 }
 
 // auth builds the token a login asks core to mint.
 func (r *role) auth(roleName string, c *saClaims) *logical.Auth {
-	policies := slices.Clone(r.TokenPolicies)
-	if policies == nil {
-		policies = []string{}
-	}
-	return &logical.Auth{
-		DisplayName:     c.Namespace + "-" + c.Name,
-		Policies:        policies,
-		TokenPolicies:   slices.Clone(policies),
-		NoDefaultPolicy: r.TokenNoDefaultPolicy,
+	auth := &logical.Auth{
+		DisplayName: c.Namespace + "-" + c.Name,
 		Metadata: map[string]string{
 			"role":                        roleName,
 			"service_account_name":        c.Name,
@@ -154,14 +98,13 @@ func (r *role) auth(roleName string, c *saClaims) *logical.Auth {
 			"service_account_secret_name": c.SecretName,
 			"service_account_uid":         c.UID,
 		},
-		TTL:            r.TokenTTL,
-		MaxTTL:         r.TokenMaxTTL,
-		ExplicitMaxTTL: r.TokenExplicitMaxTTL,
-		Period:         r.TokenPeriod,
-		NumUses:        int(r.TokenNumUses),
-		Renewable:      true,
-		BoundCIDRs:     slices.Clone(r.TokenBoundCIDRs),
-		TokenType:      r.tokenType(),
+		// The identity store finds (or creates) one entity per alias.
+		Alias: &logical.Alias{Name: r.aliasName(c), Metadata: map[string]string{
+			"service_account_name":        c.Name,
+			"service_account_namespace":   c.Namespace,
+			"service_account_secret_name": c.SecretName,
+			"service_account_uid":         c.UID,
+		}},
 		InternalData: map[string]any{
 			"role":                      roleName,
 			"service_account_name":      c.Name,
@@ -170,6 +113,8 @@ func (r *role) auth(roleName string, c *saClaims) *logical.Auth {
 			"alias_name":                r.aliasName(c),
 		},
 	}
+	r.PopulateTokenAuth(auth)
+	return auth
 }
 
 func (r *role) aliasName(c *saClaims) string {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/vaultd/vaultd/logical"
+	"github.com/vaultd/vaultd/tokenutil"
 )
 
 func TestMatchGlob(t *testing.T) {
@@ -68,7 +69,7 @@ func TestRoleBindings(t *testing.T) {
 }
 
 func TestRoleAllowsAddr(t *testing.T) {
-	r := &role{TokenBoundCIDRs: []string{"10.0.0.0/8", "192.168.1.5", "fd00::/8"}}
+	r := &role{TokenParams: tokenutil.TokenParams{TokenBoundCIDRs: []string{"10.0.0.0/8", "192.168.1.5", "fd00::/8"}}}
 	tests := map[string]bool{
 		"10.1.2.3":        true,
 		"192.168.1.5":     true,

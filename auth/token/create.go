@@ -46,6 +46,9 @@ func (s *Store) CreateFromAuth(ctx context.Context, path string, auth *logical.A
 	if err := checkTokenType(string(auth.TokenType)); err != nil {
 		return nil, err
 	}
+	if isBatchType(string(auth.TokenType)) {
+		return s.createBatchFromAuth(ctx, path, auth)
+	}
 	if auth.NumUses < 0 {
 		return nil, logical.InvalidRequest("number of uses cannot be negative")
 	}
@@ -105,13 +108,11 @@ func (s *Store) CreateFromAuth(ctx context.Context, path string, auth *logical.A
 	return e.clone(), nil
 }
 
-// checkTokenType accepts "", "service" and "default-service".
+// checkTokenType accepts "", "service", "batch" and the "default-" forms.
 func checkTokenType(t string) error {
 	switch t {
-	case "", TypeService, "default", "default-service":
+	case "", TypeService, "default", "default-service", TypeBatch, "default-batch":
 		return nil
-	case "batch", "default-batch":
-		return logical.InvalidRequest("batch tokens are not supported")
 	}
 	return logical.InvalidRequest("invalid 'token_type' value %q", t)
 }

@@ -166,7 +166,7 @@ func TestCreateFromAuth(t *testing.T) {
 		{name: "periodic", auth: logical.Auth{Policies: []string{"app"}, Period: 30 * time.Minute, TTL: 5 * time.Hour}, ttl: 30 * time.Minute, policies: []string{"app", "default"}},
 		{name: "no default policy", auth: logical.Auth{Policies: []string{"app"}, NoDefaultPolicy: true}, ttl: testDefaultTTL, policies: []string{"app"}},
 		{name: "root refused", auth: logical.Auth{Policies: []string{"root"}}, err: "auth methods cannot create root tokens"},
-		{name: "batch refused", auth: logical.Auth{TokenType: logical.TokenTypeBatch}, err: "batch tokens are not supported"},
+		{name: "batch with uses refused", auth: logical.Auth{TokenType: logical.TokenTypeBatch, NumUses: 2}, err: "batch tokens cannot be periodic or have a use count limit"},
 		{name: "negative uses refused", auth: logical.Auth{NumUses: -1}, err: "number of uses cannot be negative"},
 	}
 	for _, tc := range tests {

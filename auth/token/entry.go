@@ -9,7 +9,7 @@ import (
 	"github.com/vaultd/vaultd/logical"
 )
 
-// TypeService is the only token type the store issues.
+// TypeService is the type of stored tokens (see TypeBatch for the other).
 const TypeService = "service"
 
 // numUsesRevoked marks, in a stored entry, a token whose revocation has

@@ -62,6 +62,9 @@ func (b *backend) createCommon(ctx context.Context, req *logical.Request, d *log
 	if parent.NumUses != 0 {
 		return nil, logical.InvalidRequest("restricted use token cannot generate child tokens")
 	}
+	if parent.IsBatch() {
+		return nil, logical.InvalidRequest("batch tokens cannot create more tokens")
+	}
 	sudo := b.isSudo(ctx, parent, req)
 	now := b.s.system.Now()
 
@@ -93,6 +96,11 @@ func (b *backend) createCommon(ctx context.Context, req *logical.Request, d *log
 	if err := b.setTTL(d, role, sudo, parent, isOrphan, now, te, resp); err != nil {
 		return nil, err
 	}
+	if te.IsBatch() && te.TTL == 0 {
+		// A batch token always expires: without a TTL it gets the max.
+		te.TTL = b.s.system.MaxLeaseTTL()
+		te.ExpireTime = now.Add(te.TTL)
+	}
 	if te.TTL == 0 {
 		// Non-expiring root tokens are not renewable and not CIDR-bound.
 		renewable = false
@@ -104,7 +112,11 @@ func (b *backend) createCommon(ctx context.Context, req *logical.Request, d *log
 	if !isOrphan {
 		parentForInsert = parent
 	}
-	if err := b.s.insert(ctx, te, parentForInsert); err != nil {
+	insert := b.s.insert
+	if te.IsBatch() {
+		insert = b.s.insertBatch
+	}
+	if err := insert(ctx, te, parentForInsert); err != nil {
 		return nil, err
 	}
 	resp.Auth = te.ToAuth()
@@ -115,8 +127,11 @@ func (b *backend) createCommon(ctx context.Context, req *logical.Request, d *log
 // type, uses, metadata, path, display name and a custom ID.
 func (b *backend) newEntryFromRequest(req *logical.Request, d *logical.FieldData, role *tokenRole, sudo bool, now time.Time) (*Entry, bool, error) {
 	typ := d.Get("type").(string)
-	if role != nil && role.TokenType == TypeService {
-		typ = TypeService
+	if role != nil && (role.TokenType == TypeService || role.TokenType == TypeBatch) {
+		typ = role.TokenType
+	}
+	if role != nil && typ == "" && role.TokenType == "default-batch" {
+		typ = TypeBatch
 	}
 	if err := checkTokenType(typ); err != nil {
 		return nil, false, err
@@ -138,6 +153,9 @@ func (b *backend) newEntryFromRequest(req *logical.Request, d *logical.FieldData
 		CreationTime:    now,
 		Type:            TypeService,
 		NoDefaultPolicy: d.Get("no_default_policy").(bool),
+	}
+	if isBatchType(typ) {
+		te.Type = TypeBatch
 	}
 	if meta, ok, _ := d.GetOk("meta"); ok {
 		te.Meta = meta.(map[string]string)

@@ -327,8 +327,8 @@ func roleTokenType(t string) (string, error) {
 		return t, nil
 	case "", "default":
 		return "default-service", nil
-	case "batch", "default-batch":
-		return "", logical.InvalidRequest("batch tokens are not supported")
+	case TypeBatch, "default-batch":
+		return t, nil
 	}
 	return "", logical.InvalidRequest("invalid 'token_type' value %q", t)
 }

@@ -27,7 +27,7 @@ func (b *backend) handleLookup(ctx context.Context, req *logical.Request, d *log
 	if e == nil {
 		return nil, errBadToken
 	}
-	return &logical.Response{Data: lookupData(e, b.s.system.Now(), true)}, nil
+	return &logical.Response{Data: b.withIdentity(ctx, e, lookupData(e, b.s.system.Now(), true))}, nil
 }
 
 func (b *backend) handleLookupSelf(ctx context.Context, req *logical.Request, _ *logical.FieldData, _ string) (*logical.Response, error) {
@@ -38,7 +38,7 @@ func (b *backend) handleLookupSelf(ctx context.Context, req *logical.Request, _ 
 	if e == nil {
 		return nil, errBadToken
 	}
-	return &logical.Response{Data: lookupData(e, b.s.system.Now(), true)}, nil
+	return &logical.Response{Data: b.withIdentity(ctx, e, lookupData(e, b.s.system.Now(), true))}, nil
 }
 
 func (b *backend) handleLookupAccessor(ctx context.Context, _ *logical.Request, d *logical.FieldData, _ string) (*logical.Response, error) {
@@ -46,7 +46,7 @@ func (b *backend) handleLookupAccessor(ctx context.Context, _ *logical.Request, 
 	if err != nil {
 		return nil, err
 	}
-	return &logical.Response{Data: lookupData(e, b.s.system.Now(), false)}, nil
+	return &logical.Response{Data: b.withIdentity(ctx, e, lookupData(e, b.s.system.Now(), false))}, nil
 }
 
 // byAccessor resolves the accessor field to a live token.

@@ -31,6 +31,9 @@ func (s *Store) renew(ctx context.Context, e *Entry, increment time.Duration) (*
 	if increment < 0 {
 		return nil, nil, logical.InvalidRequest("increment must not be negative")
 	}
+	if e != nil && e.IsBatch() {
+		return nil, nil, checkRenewable(e)
+	}
 	sum, ok, err := s.sumOf(ctx, e)
 	if err != nil {
 		return nil, nil, err
@@ -99,6 +102,9 @@ func (s *Store) loadLive(ctx context.Context, sum hmacSum) (*Entry, error) {
 // checkRenewable refuses tokens that never expire or are not renewable,
 // with Vault's words.
 func checkRenewable(e *Entry) error {
+	if e.IsBatch() {
+		return logical.InvalidRequest("batch tokens cannot be renewed")
+	}
 	if e.ExpireTime.IsZero() || !e.Renewable {
 		return logical.InvalidRequest("lease is not renewable")
 	}

@@ -11,6 +11,9 @@ import (
 // RevokeTree revokes a token and all its descendants. Revoking a token that
 // is already gone is not an error.
 func (s *Store) RevokeTree(ctx context.Context, e *Entry) error {
+	if e != nil && e.IsBatch() {
+		return errBatchRevoke
+	}
 	sum, ok, err := s.sumOf(ctx, e)
 	if err != nil || !ok {
 		return err
@@ -20,6 +23,9 @@ func (s *Store) RevokeTree(ctx context.Context, e *Entry) error {
 
 // RevokeOrphan revokes a token alone; its children become orphans.
 func (s *Store) RevokeOrphan(ctx context.Context, e *Entry) error {
+	if e != nil && e.IsBatch() {
+		return errBatchRevoke
+	}
 	sum, ok, err := s.sumOf(ctx, e)
 	if err != nil || !ok {
 		return err

@@ -70,6 +70,9 @@ type Config struct {
 	Hooks Hooks
 	// CacheSize bounds the number of cached entries (0: 65536).
 	CacheSize int
+	// Crypter encrypts batch tokens: core passes the barrier. Without one
+	// the store keeps a key of its own in Storage (for tests).
+	Crypter Crypter
 }
 
 // Store is the token store. It is safe for concurrent use.
@@ -87,6 +90,9 @@ type Store struct {
 	renewLocks [stripes]sync.Mutex
 	// customIDMu serialises creations with a caller-chosen ID.
 	customIDMu sync.Mutex
+
+	// batch encrypts batch tokens (see batch.go).
+	batch Crypter
 
 	cacheMu  sync.RWMutex
 	cache    map[hmacSum]*Entry
@@ -116,7 +122,16 @@ func NewStore(ctx context.Context, conf Config) (*Store, error) {
 	if size <= 0 {
 		size = defaultCacheSize
 	}
+	batch := conf.Crypter
+	if batch == nil {
+		own, err := loadBatchAEAD(ctx, conf.Storage)
+		if err != nil {
+			return nil, fmt.Errorf("token store: %w", err)
+		}
+		batch = own
+	}
 	s := &Store{
+		batch:    batch,
 		storage:  conf.Storage,
 		system:   conf.System,
 		logger:   logger,
@@ -148,6 +163,9 @@ func (s *Store) lock(sum hmacSum) *sync.RWMutex { return &s.locks[sum[0]] }
 func (s *Store) Lookup(ctx context.Context, id string) (*Entry, error) {
 	if id == "" {
 		return nil, nil
+	}
+	if strings.HasPrefix(id, batchPrefix) {
+		return s.lookupBatch(ctx, id)
 	}
 	idBytes := []byte(id)
 	sum := s.hasher.sumBytes(idBytes)

@@ -35,6 +35,7 @@ type objects struct {
 	statefulSets    []*appsv1.StatefulSet
 	services        []*corev1.Service
 	pdbs            []*policyv1.PodDisruptionBudget
+	injectorObjects
 }
 
 // decodeObjects reads a stream of YAML documents.
@@ -81,6 +82,9 @@ func (o *objects) add(obj runtime.Object) error {
 	case *policyv1.PodDisruptionBudget:
 		o.pdbs = append(o.pdbs, v)
 	default:
+		if o.addInjector(obj) {
+			return nil
+		}
 		return fmt.Errorf("unexpected object %T", obj)
 	}
 	return nil

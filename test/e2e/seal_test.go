@@ -1,7 +1,9 @@
 package e2e
 
 import (
+	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/vault/api"
@@ -112,14 +114,19 @@ func TestKeyRotationKeepsData(t *testing.T) {
 	}
 }
 
-func TestResponseWrappingRefused(t *testing.T) {
+// TestResponseWrappedNotInClear: a wrapped read never carries the secret
+// itself, only the wrapping token's wrap_info.
+func TestResponseWrappedNotInClear(t *testing.T) {
 	s := vaulttest.Start(t, vaulttest.Options{})
 	_, err := s.Client.KVv2("secret").Put(t.Context(), "wrapped", map[string]any{"v": "secret-value"})
 	must(t, err, "put")
 	c := s.NewClient(s.RootToken)
 	c.AddHeader("X-Vault-Wrap-TTL", "5m")
 	status, body := raw(t, c, http.MethodGet, "secret/data/wrapped", nil)
-	if status != http.StatusBadRequest || body["data"] != nil {
-		t.Fatalf("a wrapped read answered %d %v: it must be refused, not answered unwrapped", status, body)
+	if status != http.StatusOK || body["data"] != nil || body["wrap_info"] == nil {
+		t.Fatalf("a wrapped read answered %d %v: want only wrap_info", status, body)
+	}
+	if strings.Contains(fmt.Sprint(body), "secret-value") {
+		t.Fatalf("the wrapped answer holds the secret: %v", body)
 	}
 }
