@@ -18,7 +18,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
+	jsonpatch "gopkg.in/evanphx/json-patch.v4"
+
 	"github.com/vaultd/vaultd/command/migrate"
+	"github.com/vaultd/vaultd/injector"
 	"github.com/vaultd/vaultd/test/kube"
 	"github.com/vaultd/vaultd/test/proc"
 	"github.com/vaultd/vaultd/vaulttest"
@@ -151,54 +154,62 @@ func kvState(t *testing.T, c *api.Client, policies, roles []string) map[string]a
 	return norm
 }
 
-// renderWithAgent turns the injector annotations of a pod template into
-// the agent configuration the injector would write, runs the real
-// `vaultd agent` in init mode (kubernetes auth with the pod's service
-// account token, exit after rendering) and returns the rendered files by
-// their path under the secrets directory. This stands in for the injector
-// (issue 13, not in main yet): the translation (one template per
-// agent-inject-secret-<name>, at secret-volume-path-<name> (default
-// /vault/secrets) / agent-inject-file-<name> (default <name>)) is the
-// injector's documented one.
-func renderWithAgent(t *testing.T, addr, jwt string, annotations map[string]string, authPath string) map[string][]byte {
+// renderWithInjector runs the real injector (package injector, issue 13)
+// on a pod made from the patched pod template, takes the agent
+// configuration it gives the init container (VAULT_CONFIG), points its
+// files into a temporary root and its token path at the pod's
+// service-account token, and runs the real `vaultd agent` with it - the
+// init container's run, outside a pod. It returns the rendered files by
+// their path under /vault/secrets.
+func renderWithInjector(t *testing.T, addr, jwt, ns string, tmpl corev1.PodTemplateSpec) map[string][]byte {
 	t.Helper()
 	dir := t.TempDir()
 	root := filepath.Join(dir, "fs")
-	jwtFile := filepath.Join(dir, "jwt")
-	must(t, os.WriteFile(jwtFile, []byte(jwt), 0o600), "jwt")
-	var templates []any
-	for k, path := range annotations {
-		name, ok := strings.CutPrefix(k, migrate.AnnSecretPrefix)
-		if !ok {
+	pod := &corev1.Pod{ObjectMeta: tmpl.ObjectMeta, Spec: tmpl.Spec}
+	pod.Name, pod.Namespace = "pod-1", ns
+	patch, err := injector.Mutate(pod, injector.Defaults{VaultAddress: addr, VaultImage: "vaultd/vaultd:test", ExitOnRetryFailure: true})
+	must(t, err, "injector")
+	if patch == nil {
+		t.Fatalf("the injector left the pod alone; annotations %v", pod.Annotations)
+	}
+	jp, err := jsonpatch.DecodePatch(patch)
+	must(t, err, "decode patch")
+	doc, err := json.Marshal(pod)
+	must(t, err, "pod json")
+	doc, err = jp.Apply(doc)
+	must(t, err, "apply the injector's patch")
+	var mutated corev1.Pod
+	must(t, json.Unmarshal(doc, &mutated), "mutated pod")
+	var enc string
+	for _, c := range mutated.Spec.InitContainers {
+		if c.Name != injector.InitContainerName {
 			continue
 		}
-		_ = path
-		vol := migrate.DefaultSecretsDir
-		if v := annotations[migrate.AnnVolumePrefix+name]; v != "" {
-			vol = v
+		for _, e := range c.Env {
+			if e.Name == "VAULT_CONFIG" {
+				enc = e.Value
+			}
 		}
-		file := name
-		if f := annotations[migrate.AnnFilePrefix+name]; f != "" {
-			file = f
-		}
-		templates = append(templates, map[string]any{
-			"destination": filepath.Join(root, vol, file),
-			"contents":    annotations[migrate.AnnTemplatePrefix+name],
-		})
 	}
-	if authPath == "" {
-		authPath = "auth/kubernetes"
+	cfg, err := injector.DecodeAgentConfig(enc)
+	must(t, err, "VAULT_CONFIG of "+injector.InitContainerName)
+
+	jwtFile := filepath.Join(dir, "jwt")
+	must(t, os.WriteFile(jwtFile, []byte(jwt), 0o600), "jwt")
+	aa := cfg["auto_auth"].(map[string]any)
+	method := aa["method"].(map[string]any)
+	method["config"].(map[string]any)["token_path"] = jwtFile
+	for _, sk := range aa["sink"].([]any) {
+		c := sk.(map[string]any)["config"].(map[string]any)
+		c["path"] = filepath.Join(root, c["path"].(string))
+		must(t, os.MkdirAll(filepath.Dir(c["path"].(string)), 0o700), "sink directory (a volume in the pod)")
 	}
-	cfg := map[string]any{
-		"auto_auth": map[string]any{
-			"method": map[string]any{"type": "kubernetes", "mount_path": authPath,
-				"config": map[string]any{"role": annotations[migrate.AnnRole], "token_path": jwtFile}},
-			"sink": []any{map[string]any{"type": "file", "config": map[string]any{"path": filepath.Join(dir, "sink")}}},
-		},
-		"exit_after_auth": true,
-		"vault":           map[string]any{"address": addr},
-		"template":        templates,
-		"template_config": map[string]any{"exit_on_retry_failure": true},
+	if _, ok := cfg["pid_file"]; ok {
+		cfg["pid_file"] = filepath.Join(dir, "pid")
+	}
+	for _, tp := range cfg["template"].([]any) {
+		m := tp.(map[string]any)
+		m["destination"] = filepath.Join(root, m["destination"].(string))
 	}
 	b, err := json.Marshal(cfg)
 	must(t, err, "agent config")
@@ -206,7 +217,7 @@ func renderWithAgent(t *testing.T, addr, jwt string, annotations map[string]stri
 	must(t, os.WriteFile(cfgFile, b, 0o600), "agent config")
 	p := proc.Start(t, vaultd.Path(t), proc.Options{}, "agent", "-config="+cfgFile)
 	if err := p.Wait(t, 60*time.Second); err != nil || p.ExitCode() != 0 {
-		t.Fatalf("vaultd agent: %v (exit %d)\n%s", err, p.ExitCode(), p.Out.String())
+		t.Fatalf("vaultd agent: %v (exit %d)\n%s\n%s", err, p.ExitCode(), p.Out.String(), b)
 	}
 	out := map[string][]byte{}
 	base := filepath.Join(root, migrate.DefaultSecretsDir)

@@ -95,8 +95,10 @@ func setupVault(t *testing.T, c *kube.Cluster, s *vaulttest.Server, prefix strin
 // nothing, -apply, the KV entries equal to the Secrets (binary and
 // non-identifier keys too), the policies and roles accepted by vaultd,
 // every patch accepted by `kubectl apply --dry-run=server`, each patched
-// pod template rendered by the real agent to the Secret's key/value
-// pairs, and a second run that changes nothing.
+// pod template (read back from the API server) turned by the real injector
+// into an agent configuration that the real agent, logged in with the
+// emitted role as the workload's service account, renders to the
+// Secret's key/value pairs; and a second run that changes nothing.
 func TestMigrateK8sSecretsEndToEnd(t *testing.T) {
 	c := cluster.Get(t)
 	kc := kubeClient(t, c)
@@ -185,7 +187,7 @@ func TestMigrateK8sSecretsEndToEnd(t *testing.T) {
 		must(t, err, "get deployment")
 		jwt, err := c.CreateToken(ctx, w.ns, w.sa, nil, 600)
 		must(t, err, "pod token")
-		files := renderWithAgent(t, s.Addr, jwt, d.Spec.Template.Annotations, "")
+		files := renderWithInjector(t, s.Addr, jwt, w.ns, d.Spec.Template)
 		checkRendered(t, f, w.ns, files)
 	}
 

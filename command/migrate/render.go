@@ -22,7 +22,6 @@ const (
 	AnnSecretPrefix   = annPrefix + "agent-inject-secret-"
 	AnnTemplatePrefix = annPrefix + "agent-inject-template-"
 	AnnFilePrefix     = annPrefix + "agent-inject-file-"
-	AnnVolumePrefix   = annPrefix + "secret-volume-path-"
 	// DefaultSecretsDir is where the injector mounts rendered files.
 	DefaultSecretsDir = "/vault/secrets"
 )
@@ -52,21 +51,18 @@ func (w *Workload) RoleData(ttl string) map[string]any {
 // Annotations are the injector annotations of the workload's pod
 // template: one env file per container ("<container>.env", export lines)
 // and one file per key of each Secret volume, under
-// /vault/secrets/<volume>/.
+// /vault/secrets/<volume>/ (agent-inject-file with a sub-directory).
 func (w *Workload) Annotations(authMount string) map[string]string {
 	a := map[string]string{AnnInject: "true", AnnRole: w.PolicyName()}
 	if authMount != "" && authMount != "kubernetes" {
 		a[AnnAuthPath] = "auth/" + strings.Trim(authMount, "/")
 	}
 	names := map[string]bool{}
-	add := func(want, secretPath, tmpl, file, dir string) {
+	add := func(want, secretPath, tmpl, file string) {
 		n := annName(want, names)
 		a[AnnSecretPrefix+n] = secretPath
 		a[AnnTemplatePrefix+n] = tmpl
 		a[AnnFilePrefix+n] = file
-		if dir != "" {
-			a[AnnVolumePrefix+n] = dir
-		}
 	}
 	byContainer := map[string][]EnvRef{}
 	var containers []string
@@ -78,11 +74,10 @@ func (w *Workload) Annotations(authMount string) map[string]string {
 	}
 	for _, c := range containers {
 		refs := byContainer[c]
-		add(c+"-env", refs[0].Secret.APIPath, envTemplate(refs), c+".env", "")
+		add(c+"-env", refs[0].Secret.APIPath, envTemplate(refs), c+".env")
 	}
 	for _, f := range w.Files {
-		add(f.Volume+"-"+f.File, f.Secret.APIPath, fileTemplate(f), path.Base(f.File),
-			path.Join(DefaultSecretsDir, f.Volume, path.Dir(f.File)))
+		add(f.Volume+"-"+f.File, f.Secret.APIPath, fileTemplate(f), path.Join(f.Volume, f.File))
 	}
 	return a
 }
