@@ -41,7 +41,7 @@ func commands() []spec {
 		logicalCommands(), kvCommands(), kvMetadataCommands(), policyCommands(),
 		authCommands(), secretsCommands(), tokenCommands(), loginCommands(),
 		auditCommands(), leaseCommands(), operatorCommands(), statusCommands(),
-		migrateCommands(),
+		unwrapCommands(), migrateCommands(),
 	} {
 		all = append(all, family...)
 	}

@@ -61,6 +61,9 @@ func (p *printer) data(v any) int {
 // list prints the keys of a LIST response: a "Keys" column, sorted, or
 // the keys as a JSON/YAML array (the whole response with -detailed).
 func (p *printer) list(s *api.Secret) int {
+	if s.WrapInfo != nil {
+		return p.secret(s) // -wrap-ttl: the wrapping token, not keys
+	}
 	keys, _ := s.Data["keys"].([]any)
 	if p.format != "table" {
 		if p.detailed {
@@ -366,6 +369,14 @@ func secretField(s *api.Secret, field string) (any, bool) {
 			return w.Token, true
 		case "wrapping_accessor":
 			return w.Accessor, true
+		case "wrapping_token_ttl":
+			return w.TTL, true
+		case "wrapping_token_creation_time":
+			return w.CreationTime.Format(time.RFC3339Nano), true
+		case "wrapping_token_creation_path":
+			return w.CreationPath, true
+		case "wrapped_accessor":
+			return w.WrappedAccessor, w.WrappedAccessor != ""
 		}
 	}
 	switch field {

@@ -243,7 +243,47 @@ func checkStatefulSet(t reporter, sts *appsv1.StatefulSet, img *dockerImage, wan
 	checkResources(t, c)
 	checkProbes(t, c, want)
 	checkVolumes(t, sts, c, img)
+	checkHome(t, spec, c, img)
 	return serverPod{sts: sts, container: c}
+}
+
+// checkHome: HOME is a writable in-memory emptyDir, so that `vault login`
+// in a `kubectl exec ... -- sh` session can keep ~/.vault-token on a
+// read-only root filesystem without writing the token to a disk.
+func checkHome(t reporter, spec corev1.PodSpec, c corev1.Container, img *dockerImage) {
+	t.Helper()
+	home := ""
+	for _, e := range c.Env {
+		if e.Name == "HOME" {
+			home = e.Value
+		}
+	}
+	if home == "" {
+		t.Error("the container sets no HOME: vault login cannot store its token on the read-only root filesystem")
+		return
+	}
+	if img != nil && img.finalEnv["HOME"] != "" && img.finalEnv["HOME"] != home {
+		t.Errorf("HOME is %s in the pod, %s in the image", home, img.finalEnv["HOME"])
+	}
+	var mount *corev1.VolumeMount
+	for i, m := range c.VolumeMounts {
+		if m.MountPath == home {
+			mount = &c.VolumeMounts[i]
+		}
+	}
+	if mount == nil || mount.ReadOnly {
+		t.Errorf("nothing is mounted at HOME (%s), or it is read-only", home)
+		return
+	}
+	for _, v := range spec.Volumes {
+		if v.Name == mount.Name {
+			if v.EmptyDir == nil || v.EmptyDir.Medium != corev1.StorageMediumMemory {
+				t.Errorf("HOME (%s) is volume %q, not an in-memory emptyDir", home, v.Name)
+			}
+			return
+		}
+	}
+	t.Errorf("HOME's volume %q is not in the pod", mount.Name)
 }
 
 func metaSelector(m map[string]string) (labels.Selector, error) {
