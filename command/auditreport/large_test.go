@@ -2,6 +2,7 @@ package auditreport_test
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -10,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/vaultd/vaultd/command/auditreport"
 )
 
 // TestAuditReportLargeLogBoundedMemory reads a 1 GiB log through the real
@@ -61,7 +64,7 @@ func (c *countWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); retur
 // writeSyntheticLog writes request/response pairs in Vault's format - a
 // few hundred Kubernetes logins, then reads by their tokens - until the
 // file reaches size bytes.
-func writeSyntheticLog(t *testing.T, path string, size int64) int {
+func writeSyntheticLog(t testing.TB, path string, size int64) int {
 	t.Helper()
 	f, err := os.Create(path)
 	must(t, err, "create")
@@ -100,4 +103,22 @@ func writeSyntheticLog(t *testing.T, path string, size int64) int {
 	}
 	must(t, w.Flush(), "flush")
 	return pairs + logins
+}
+
+// BenchmarkReadSummary reads a 64 MiB synthetic log in process, into a
+// summary: the reader's throughput, joins included.
+func BenchmarkReadSummary(b *testing.B) {
+	logPath := filepath.Join(b.TempDir(), "audit.log")
+	size := int64(64 << 20)
+	writeSyntheticLog(b, logPath, size)
+	b.SetBytes(size)
+	b.ReportAllocs()
+	for b.Loop() {
+		sum := auditreport.NewSummary(auditreport.PeriodDay)
+		_, err := auditreport.NewReader(nil, auditreport.Limits{}).Read(context.Background(), []string{logPath},
+			func(r *auditreport.Record) error { sum.Add(r); return nil }, func(*auditreport.LineError) {})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
 }
