@@ -17,7 +17,8 @@ import (
 	"github.com/vaultd/vaultd/command/migrate"
 )
 
-// TestMigrateEveryWorkloadKind: StatefulSets, DaemonSets, Jobs and
+// TestMigrateEveryWorkloadKind: a label selector takes the labelled
+// Secrets only; StatefulSets, DaemonSets, Jobs and
 // CronJobs are found as consumers like Deployments (init containers and
 // projected names included), a CronJob's patch goes to its job template,
 // a Job a CronJob owns is not patched on its own, and every patch is
@@ -67,6 +68,20 @@ func TestMigrateEveryWorkloadKind(t *testing.T) {
 		OwnerReferences: []metav1.OwnerReference{{APIVersion: "batch/v1", Kind: "CronJob", Name: "nightly", UID: cron.UID, Controller: &ctrl}}},
 		Spec: batchv1.JobSpec{Template: tmpl("jobs")}}, metav1.CreateOptions{})
 	must(t, err, "owned job")
+
+	// A label selector takes the labelled Secrets only.
+	_, err = kc.CoreV1().Secrets(ns).Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "unlabelled"},
+		Data: map[string][]byte{"z": []byte("1")}}, metav1.CreateOptions{})
+	must(t, err, "unlabelled secret")
+	byLabel, err := migrate.Build(ctx, kc, migrate.Options{Namespaces: []string{ns}, Selector: "migrate=yes"})
+	must(t, err, "build by selector")
+	var names []string
+	for _, s := range byLabel.Secrets {
+		names = append(names, s.Name)
+	}
+	if strings.Join(names, ",") != "other,shared" {
+		t.Fatalf("-selector took %v", names)
+	}
 
 	plan, err := migrate.Build(ctx, kc, migrate.Options{Namespaces: []string{ns}, Names: []string{"shared"}})
 	must(t, err, "build")
