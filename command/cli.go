@@ -41,7 +41,7 @@ func commands() []spec {
 		logicalCommands(), kvCommands(), kvMetadataCommands(), policyCommands(),
 		authCommands(), secretsCommands(), tokenCommands(), loginCommands(),
 		auditCommands(), leaseCommands(), operatorCommands(), statusCommands(),
-		unwrapCommands(),
+		unwrapCommands(), migrateCommands(),
 	} {
 		all = append(all, family...)
 	}
@@ -69,6 +69,8 @@ func groupSynopsis(name string) string {
 		return "Interact with leases"
 	case "operator":
 		return "Perform operator-specific tasks"
+	case "migrate":
+		return "Move secrets from other stores into vaultd"
 	case "print":
 		return "Prints runtime configurations"
 	}

@@ -1,6 +1,7 @@
 package command
 
 import (
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -475,4 +476,25 @@ func jsonString(v any) string {
 		return fmt.Sprint(v)
 	}
 	return string(b)
+}
+
+// progressf prints one progress line of a long run on stderr, so that
+// stdout keeps only the result.
+func (p *printer) progressf(format string, args ...any) {
+	fmt.Fprintf(p.errw, format+"\n", args...)
+}
+
+// jsonLine prints v as one line of compact JSON (JSON lines).
+func (p *printer) jsonLine(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(p.w, "%s\n", b)
+	return err
+}
+
+// csvWriter returns a CSV writer on the output; the caller flushes it.
+func (p *printer) csvWriter() *csv.Writer {
+	return csv.NewWriter(p.w)
 }
