@@ -36,6 +36,8 @@ type Core struct {
 
 	// progress collects unseal shares; it has its own lock.
 	progress *seal.Progress
+	// ops holds the root-generation and rekey ceremonies under way.
+	ops ceremonies
 }
 
 // New builds a sealed Core over conf.Physical.

@@ -45,6 +45,7 @@ func (s *Server) routes() http.Handler {
 	r.Handle("/v1/"+pathSeal, http.HandlerFunc(s.handleSeal))
 	r.Handle("/v1/"+pathHealth, http.HandlerFunc(s.handleHealth))
 	r.Handle("/v1/"+pathLeader, http.HandlerFunc(s.handleLeader))
+	s.operatorRoutes(r)
 	r.Handle("/v1/*", http.HandlerFunc(s.handleLogical))
 	return r
 }
