@@ -302,6 +302,7 @@ func (k *keyring) open(path string, ciphertext []byte) ([]byte, error) {
 // seal encrypts value for path under the active term.
 func (k *keyring) seal(path string, value []byte) ([]byte, error) {
 	a := k.active()
+	a.encryptions.Add(1)
 	return encrypt(a.aead, a.term, path, value)
 }
 

@@ -31,3 +31,13 @@ func (b *Barrier) Rekey(ctx context.Context, newUnsealKey []byte, extra ...stora
 	}
 	return nil
 }
+
+// Encryptions returns how many writes the active term has sealed since the
+// barrier was unsealed (or the term installed); 0 while sealed.
+func (b *Barrier) Encryptions() uint64 {
+	k := b.keys.Load()
+	if k == nil {
+		return 0
+	}
+	return k.active().encryptions.Load()
+}

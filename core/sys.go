@@ -23,8 +23,9 @@ type sysRoute struct {
 // sysBackend is the sys/ mount: control of mounts, policies, leases, audit
 // devices and the keyring. It lives in core because it manages core.
 type sysBackend struct {
-	st     *unsealed
-	routes []sysRoute
+	st      *unsealed
+	routes  []sysRoute
+	rotator *rotator
 }
 
 func newSysBackend(st *unsealed) *sysBackend {
@@ -34,6 +35,8 @@ func newSysBackend(st *unsealed) *sysBackend {
 	b.routes = append(b.routes, b.leaseRoutes()...)
 	b.routes = append(b.routes, b.auditRoutes()...)
 	b.routes = append(b.routes, b.miscRoutes()...)
+	b.routes = append(b.routes, b.operatorRoutes()...)
+	b.rotator = st.startRotator()
 	return b
 }
 
