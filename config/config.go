@@ -104,6 +104,9 @@ type Listener struct {
 	// MaxRequestSize caps request bodies, in bytes. A negative value turns
 	// the limit off, as in Vault.
 	MaxRequestSize int64
+	// ListenerLimits are the HTTP timeouts, JSON body limits and metrics
+	// access of the listener.
+	ListenerLimits
 
 	at position
 }

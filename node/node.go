@@ -125,6 +125,7 @@ func (n *Node) listen(listeners []*config.Listener) error {
 			TLSKeyFile:     l.TLSKeyFile,
 			TLSMinVersion:  l.TLSMinVersion,
 			MaxRequestSize: l.MaxRequestSize,
+			Limits:         serverLimits(l.ListenerLimits),
 		})
 		if err != nil {
 			return fmt.Errorf("listener %s: %w", l.Address, err)

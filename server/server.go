@@ -65,6 +65,9 @@ type Config struct {
 	// MaxRequestDuration bounds each request's context: 0 means
 	// DefaultMaxRequestDuration, a negative value means no bound.
 	MaxRequestDuration time.Duration
+	// Limits are the HTTP timeouts and JSON body limits (defaults when
+	// zero).
+	Limits Limits
 }
 
 // Server is vaultd's HTTP server. Build it with New; it is safe for
@@ -77,6 +80,7 @@ type Server struct {
 	maxRequestSize     int64
 	maxRequestDuration time.Duration
 	tlsConfig          *tls.Config
+	limits             Limits
 
 	handler http.Handler
 	srv     *http.Server
@@ -98,6 +102,7 @@ func New(conf Config) (*Server, error) {
 		address:            conf.Address,
 		maxRequestSize:     conf.MaxRequestSize,
 		maxRequestDuration: conf.MaxRequestDuration,
+		limits:             conf.Limits.withDefaults(),
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
@@ -125,9 +130,10 @@ func New(conf Config) (*Server, error) {
 	s.srv = &http.Server{
 		Handler:           s.handler,
 		TLSConfig:         s.tlsConfig,
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout,
-		IdleTimeout:       idleTimeout,
+		ReadHeaderTimeout: s.limits.ReadHeaderTimeout,
+		ReadTimeout:       s.limits.ReadTimeout,
+		WriteTimeout:      s.limits.WriteTimeout,
+		IdleTimeout:       s.limits.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelInfo),
 	}
 	return s, nil
