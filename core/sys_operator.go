@@ -5,5 +5,8 @@ package core
 func (b *sysBackend) operatorRoutes() []sysRoute {
 	var r []sysRoute
 	r = append(r, b.rotateRoutes()...)
+	r = append(r, b.toolRoutes()...)
+	r = append(r, b.hostInfoRoutes()...)
+	r = append(r, b.leaseOpsRoutes()...)
 	return r
 }
