@@ -66,7 +66,7 @@ func New(ctx context.Context, conf Config) (*Core, error) {
 		logger:   conf.Logger,
 		now:      conf.Clock,
 		physical: conf.Physical,
-		barrier:  barrier.New(conf.Physical),
+		barrier:  barrier.New(conf.Physical, barrier.WithObserver(barrierObserver(conf.Metrics))),
 		progress: seal.NewProgress(),
 	}
 	return c, nil

@@ -228,6 +228,7 @@ func (x *expiration) listLeases(prefix string) []string {
 // revokeLease revokes one secret lease: the engine that issued it is asked
 // to revoke the secret (unless forced), then the record goes.
 func (x *expiration) revokeLease(ctx context.Context, leaseID string, force bool) error {
+	defer x.st.c.sink().MeasureSince(metricExpireRevoke, time.Now())
 	rec := x.lookupLease(leaseID)
 	if rec == nil {
 		return nil

@@ -37,7 +37,9 @@ func (s *Server) handleLogical(w http.ResponseWriter, r *http.Request) {
 		respondErr(w, err)
 		return
 	}
+	start := time.Now()
 	resp, err := s.core.HandleRequest(r.Context(), req)
+	s.observeRequest(req, start)
 	respondLogical(w, req, resp, err)
 }
 

@@ -68,6 +68,10 @@ type Config struct {
 	// Limits are the HTTP timeouts and JSON body limits (defaults when
 	// zero).
 	Limits Limits
+	// Metrics, when set, serves GET sys/metrics and times requests.
+	Metrics MetricsSource
+	// UnauthenticatedMetrics serves sys/metrics without a token.
+	UnauthenticatedMetrics bool
 }
 
 // Server is vaultd's HTTP server. Build it with New; it is safe for
@@ -81,6 +85,8 @@ type Server struct {
 	maxRequestDuration time.Duration
 	tlsConfig          *tls.Config
 	limits             Limits
+	metrics            MetricsSource
+	unauthMetrics      bool
 
 	handler http.Handler
 	srv     *http.Server
@@ -103,6 +109,8 @@ func New(conf Config) (*Server, error) {
 		maxRequestSize:     conf.MaxRequestSize,
 		maxRequestDuration: conf.MaxRequestDuration,
 		limits:             conf.Limits.withDefaults(),
+		metrics:            conf.Metrics,
+		unauthMetrics:      conf.UnauthenticatedMetrics,
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
