@@ -26,6 +26,7 @@ type sysBackend struct {
 	st      *unsealed
 	routes  []sysRoute
 	rotator *rotator
+	quotas  *quotaManager
 }
 
 func newSysBackend(st *unsealed) *sysBackend {
@@ -37,6 +38,7 @@ func newSysBackend(st *unsealed) *sysBackend {
 	b.routes = append(b.routes, b.miscRoutes()...)
 	b.routes = append(b.routes, b.operatorRoutes()...)
 	b.rotator = st.startRotator()
+	b.quotas = newQuotaManager(st)
 	return b
 }
 

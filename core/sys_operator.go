@@ -14,6 +14,7 @@ func (b *sysBackend) operatorRoutes() []sysRoute {
 	r = append(r, b.toolRoutes()...)
 	r = append(r, b.hostInfoRoutes()...)
 	r = append(r, b.leaseOpsRoutes()...)
+	r = append(r, b.quotaRoutes()...)
 	// sys/metrics is rendered by the server; this route is what its ACL
 	// check (and audit entry) runs through.
 	r = append(r, sysPath(`metrics`, map[logical.Operation]sysHandler{

@@ -37,6 +37,10 @@ func (s *Server) handleLogical(w http.ResponseWriter, r *http.Request) {
 		respondErr(w, err)
 		return
 	}
+	if err := s.checkQuota(r.Context(), req.Path, req.RemoteAddr); err != nil {
+		respondErr(w, err)
+		return
+	}
 	start := time.Now()
 	resp, err := s.core.HandleRequest(r.Context(), req)
 	s.observeRequest(req, start)
