@@ -32,6 +32,10 @@ func (s *Server) handleLogical(w http.ResponseWriter, r *http.Request) {
 		respondError(w, http.StatusNotFound, "")
 		return
 	}
+	if wantsHelp(r) {
+		s.handleHelp(w, r, path)
+		return
+	}
 	req, err := s.buildRequest(w, r, path)
 	if err != nil {
 		respondErr(w, err)
