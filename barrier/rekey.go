@@ -7,10 +7,12 @@ import (
 	"github.com/vaultd/vaultd/storage"
 )
 
-// Rekey wraps the root key in use with a new unseal key and stores it, with
-// any extra ops (the new seal configuration), in one atomic commit. From
-// then on only newUnsealKey unseals; the old one no longer opens the root
-// key. The keyring and the data are untouched.
+// Rekey replaces the root key with a new one, seals the keyring with it
+// and wraps it with a new unseal key, and stores both, with any extra ops
+// (the new seal configuration), in one atomic commit. From then on only
+// newUnsealKey unseals, and a root key recovered with the old shares opens
+// neither the new keyring nor anything written after. The term keys, and
+// so the data, are unchanged.
 func (b *Barrier) Rekey(ctx context.Context, newUnsealKey []byte, extra ...storage.Op) error {
 	if len(newUnsealKey) != KeySize {
 		return fmt.Errorf("barrier: unseal key must be %d bytes, got %d", KeySize, len(newUnsealKey))
@@ -21,14 +23,28 @@ func (b *Barrier) Rekey(ctx context.Context, newUnsealKey []byte, extra ...stora
 	if cur == nil {
 		return ErrSealed
 	}
-	blob, err := sealBlob(newUnsealKey, RootKeyPath, cur.rootKey)
+	rootKey, err := GenerateKey()
 	if err != nil {
 		return err
 	}
-	ops := append([]storage.Op{{Key: RootKeyPath, Value: blob}}, extra...)
+	keyringBlob, err := sealKeyring(rootKey, cur.terms)
+	if err != nil {
+		clear(rootKey)
+		return err
+	}
+	rootBlob, err := sealBlob(newUnsealKey, RootKeyPath, rootKey)
+	if err != nil {
+		clear(rootKey)
+		return err
+	}
+	ops := append([]storage.Op{{Key: KeyringPath, Value: keyringBlob}, {Key: RootKeyPath, Value: rootBlob}}, extra...)
 	if err := b.phys.Commit(ctx, ops); err != nil {
+		clear(rootKey)
 		return fmt.Errorf("barrier: store rekeyed root key: %w", err)
 	}
+	// The old snapshot's root key is not zeroed: requests in flight may
+	// hold it, and it opens nothing stored any more.
+	b.keys.Store(&keyring{rootKey: rootKey, terms: cur.terms})
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package barrier
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"path/filepath"
@@ -17,6 +18,7 @@ func TestRekeyOnBbolt(t *testing.T) {
 	phys := openBolt(t, path)
 	b, oldKey := newUnsealed(t, phys)
 	put(t, b, "secret/data/app", "kept")
+	oldRoot := append([]byte(nil), b.keys.Load().rootKey...)
 	newKey, err := GenerateKey()
 	if err != nil {
 		t.Fatal(err)
@@ -26,6 +28,15 @@ func TestRekeyOnBbolt(t *testing.T) {
 	}
 	if err := b.Rekey(ctx, newKey, storage.Op{Key: SealConfigPath, Value: []byte(`{"secret_shares":3}`)}); err != nil {
 		t.Fatalf("Rekey: %v", err)
+	}
+	// Still unsealed and serving, under a new root key that the old one
+	// does not replace: the old root key opens no stored keyring.
+	put(t, b, "secret/data/after", "new")
+	if bytes.Equal(b.keys.Load().rootKey, oldRoot) {
+		t.Fatal("the root key was not replaced")
+	}
+	if _, err := b.openKeyring(ctx, oldRoot); err == nil {
+		t.Fatal("the old root key still opens the stored keyring")
 	}
 	b.Seal()
 	if err := b.Rekey(ctx, newKey); !errors.Is(err, ErrSealed) {
@@ -45,6 +56,7 @@ func TestRekeyOnBbolt(t *testing.T) {
 		t.Fatalf("new key after rekey: %v", err)
 	}
 	wantGet(t, b, "secret/data/app", "kept")
+	wantGet(t, b, "secret/data/after", "new")
 	e, err := phys.Get(ctx, SealConfigPath)
 	if err != nil || e == nil || string(e.Value) != `{"secret_shares":3}` {
 		t.Fatalf("extra op not committed: %v %v", e, err)
