@@ -80,12 +80,27 @@ func (q *quotaManager) loadLocked(ctx context.Context) error {
 	return nil
 }
 
+// covers reports whether a quota path applies to a request path: "" to
+// every path, a mount ("secret/") or a path ending in "*" to every path
+// under it, any other path to itself only.
+func covers(quotaPath, path string) bool {
+	switch {
+	case quotaPath == "":
+		return true
+	case strings.HasSuffix(quotaPath, "*"):
+		return strings.HasPrefix(path, strings.TrimSuffix(quotaPath, "*"))
+	case strings.HasSuffix(quotaPath, "/"):
+		return strings.HasPrefix(path, quotaPath)
+	}
+	return path == quotaPath || path == quotaPath+"/"
+}
+
 // match finds the most specific quota for path: the longest quota path
-// that is a prefix of it, the global quota ("") last.
+// that covers it, the global quota ("") last.
 func (q *quotaManager) matchLocked(path string) *rateQuota {
 	var best *rateQuota
 	for _, rq := range q.quotas {
-		if !strings.HasPrefix(path, rq.Path) {
+		if !covers(rq.Path, path) {
 			continue
 		}
 		if best == nil || len(rq.Path) > len(best.Path) || (len(rq.Path) == len(best.Path) && rq.Name < best.Name) {
@@ -201,6 +216,9 @@ func (b *sysBackend) quotaWrite(ctx context.Context, req *logical.Request, m []s
 	}
 	if v, ok, _ := fd.GetOk("path"); ok {
 		rq.Path = strings.TrimPrefix(v.(string), "/")
+		if rq.Path != "" && !strings.Contains(rq.Path, "/") {
+			rq.Path += "/" // a mount named without its slash
+		}
 	}
 	if v, ok, _ := fd.GetOk("rate"); ok {
 		var perr error
@@ -258,11 +276,7 @@ func (b *sysBackend) checkQuotaPath(p string) error {
 	if p == "" {
 		return nil
 	}
-	probe := p
-	if !strings.Contains(probe, "/") {
-		probe += "/"
-	}
-	if rt, _ := b.st.router.match(probe); rt == nil {
+	if rt, _ := b.st.router.match(strings.TrimSuffix(p, "*")); rt == nil {
 		return logical.InvalidRequest("invalid mount path %q", p)
 	}
 	return nil

@@ -16,7 +16,8 @@ func TestRateQuotaRefillAndBlock(t *testing.T) {
 	f, res := startLeaseFixture(t, inmem.New(), clock, &leasingBackend{})
 	ctx := context.Background()
 	f.must(logical.UpdateOperation, "sys/quotas/rate-limit/db", map[string]any{"path": "db/", "rate": "10", "interval": "1s"})
-	f.must(logical.UpdateOperation, "sys/quotas/rate-limit/strict", map[string]any{"path": "db/strict", "rate": 2, "block_interval": "5s"})
+	f.must(logical.UpdateOperation, "sys/quotas/rate-limit/strict", map[string]any{"path": "db/strict*", "rate": 2, "block_interval": "5s"})
+	f.must(logical.UpdateOperation, "sys/quotas/rate-limit/exact", map[string]any{"path": "db/one", "rate": 1})
 	allow := func(path, client string) error { return f.c.CheckQuota(ctx, path, client) }
 
 	for i := range 10 {
@@ -56,6 +57,17 @@ func TestRateQuotaRefillAndBlock(t *testing.T) {
 	clock.Advance(4 * time.Second)
 	if err := allow("db/strict/x", "c"); err != nil {
 		t.Fatalf("after the block: %v", err)
+	}
+
+	// A path without "*" covers itself only.
+	if err := allow("db/one", "e"); err != nil {
+		t.Fatal(err)
+	}
+	if err := allow("db/one", "e"); err == nil {
+		t.Fatal("2nd request on the exact path passed")
+	}
+	if err := allow("db/one/more", "e"); err != nil {
+		t.Fatalf("the exact quota covered a deeper path: %v", err)
 	}
 
 	// Quotas survive a seal and unseal (they live in the barrier).
