@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/hashicorp/vault/api"
+
 	"github.com/vaultd/vaultd/vaulttest"
 )
 
@@ -177,4 +179,45 @@ func TestGenerateRootSealed(t *testing.T) {
 	wantStatus(t, err, http.StatusServiceUnavailable, "status while sealed")
 	_, err = s.Client.Sys().GenerateRootInit("", "")
 	wantStatus(t, err, http.StatusServiceUnavailable, "init while sealed")
+}
+
+// TestCeremonyBadInput: malformed ceremony requests are clear 400s (or
+// 405s) and change nothing.
+func TestCeremonyBadInput(t *testing.T) {
+	s := vaulttest.Start(t, vaulttest.Options{NoKV: true, Shares: 3, Threshold: 2})
+	c := s.Client
+	st, err := c.Sys().GenerateRootInit("", "")
+	must(t, err, "init")
+	rk, err := c.Sys().RekeyInit(&api.RekeyInitRequest{SecretShares: 1, SecretThreshold: 1})
+	must(t, err, "rekey init")
+	cases := []struct {
+		method, path string
+		body         any
+		status       int
+	}{
+		{http.MethodPut, "sys/generate-root/update", map[string]any{"nonce": st.Nonce}, http.StatusBadRequest},
+		{http.MethodPut, "sys/generate-root/update", map[string]any{"key": "not a share!", "nonce": st.Nonce}, http.StatusBadRequest},
+		{http.MethodPut, "sys/generate-root/update", map[string]any{"key": []any{1}, "nonce": st.Nonce}, http.StatusBadRequest},
+		{http.MethodPut, "sys/generate-root/update", "[1,2]", http.StatusBadRequest},
+		{http.MethodGet, "sys/generate-root/update", nil, http.StatusMethodNotAllowed},
+		{http.MethodPut, "sys/generate-root/attempt", map[string]any{"otp": 42}, http.StatusBadRequest},
+		{http.MethodPut, "sys/rekey/init", map[string]any{"secret_shares": "many", "secret_threshold": 1}, http.StatusBadRequest},
+		{http.MethodPut, "sys/rekey/init", map[string]any{"secret_shares": 300, "secret_threshold": 2}, http.StatusBadRequest},
+		{http.MethodPut, "sys/rekey/update", map[string]any{"key": s.Shares[0]}, http.StatusBadRequest}, // no nonce
+		{http.MethodPatch, "sys/rekey/init", map[string]any{}, http.StatusMethodNotAllowed},
+	}
+	for _, tc := range cases {
+		status, body := raw(t, c, tc.method, tc.path, tc.body)
+		if status != tc.status {
+			t.Errorf("%s %s %v: %d %v, want %d", tc.method, tc.path, tc.body, status, body, tc.status)
+		}
+	}
+	// Nothing moved: no progress on either, the same nonces.
+	gs, err := c.Sys().GenerateRootStatus()
+	must(t, err, "status")
+	rs, err := c.Sys().RekeyStatus()
+	must(t, err, "rekey status")
+	if gs.Progress != 0 || gs.Nonce != st.Nonce || rs.Progress != 0 || rs.Nonce != rk.Nonce {
+		t.Fatalf("bad input moved a ceremony: %+v %+v", gs, rs)
+	}
 }
