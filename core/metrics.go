@@ -14,6 +14,7 @@ var (
 	metricAuditResponseFailure = []string{"audit", "log_response_failure"}
 	metricExpireRevoke         = []string{"expire", "revoke"}
 	metricTokenCreation        = []string{"token", "creation"}
+	metricQuotaViolation       = []string{"quota", "rate_limit", "violation"}
 )
 
 // sink is the configured metric sink, or one that drops everything.

@@ -129,6 +129,7 @@ func (q *quotaManager) allow(ctx context.Context, path, client string, now time.
 	}
 	refused := logical.CodedErrorf(http.StatusTooManyRequests, "request path %q: rate limit quota exceeded", path)
 	if now.Before(b.blockedUntil) {
+		q.st.c.sink().IncrCounter(metricQuotaViolation, 1, logical.Label{Name: "name", Value: rq.Name})
 		return refused
 	}
 	elapsed := now.Sub(b.last)
@@ -140,6 +141,7 @@ func (q *quotaManager) allow(ctx context.Context, path, client string, now time.
 		if rq.BlockInterval > 0 {
 			b.blockedUntil = now.Add(rq.BlockInterval)
 		}
+		q.st.c.sink().IncrCounter(metricQuotaViolation, 1, logical.Label{Name: "name", Value: rq.Name})
 		return refused
 	}
 	b.tokens--

@@ -39,6 +39,10 @@ func TestRateLimitQuota(t *testing.T) {
 	if errs := anyStrings(body["errors"]); len(errs) != 1 || errs[0] != `request path "secret/data/hot": rate limit quota exceeded` {
 		t.Fatalf("11th request errors: %v", errs)
 	}
+	fams, _ := scrape(t, c)
+	if got := metricValue(fams, "vault_quota_rate_limit_violation"); got != 1 {
+		t.Fatalf("vault_quota_rate_limit_violation = %v, want 1", got)
+	}
 	// Another path is not limited.
 	_, err = c.KVv2("secret").Put(ctx, "cold", map[string]any{"k": "v"})
 	must(t, err, "other path")
