@@ -44,6 +44,27 @@ func (c *Core) Help(ctx context.Context, path, clientToken string) (string, erro
 	if rt == nil {
 		return "", logical.CodedErrorf(http.StatusNotFound, "no handler for route %q. route entry not found.", path)
 	}
+	// A help request is audited like any other, and fails closed the same
+	// way.
+	req := &logical.Request{ID: newUUID(), Operation: helpOperation, Path: path, ClientToken: clientToken, ClientTokenAccessor: te.Accessor}
+	in := st.auditInput(&call{req: req, rt: rt, tok: te})
+	if err := st.audit.LogRequest(ctx, in); err != nil {
+		st.c.sink().IncrCounter(metricAuditRequestFailure, 1)
+		return "", errInternal
+	}
+	text, herr := helpText(rt, rel)
+	in.OuterErr, in.Time = herr, st.c.now()
+	if err := st.audit.LogResponse(ctx, in); err != nil {
+		st.c.sink().IncrCounter(metricAuditResponseFailure, 1)
+		return "", errInternal
+	}
+	return text, herr
+}
+
+// helpOperation names a help request in the audit log, as Vault's.
+const helpOperation logical.Operation = "help"
+
+func helpText(rt *route, rel string) (string, error) {
 	hp, ok := rt.backend.(logical.HelpProvider)
 	if !ok {
 		return fmt.Sprintf("Request:        %s\n\nThe %q engine mounted at %s has no path help.\n", rel, rt.entry.Type, rt.entry.routePath()), nil

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 
@@ -46,4 +47,23 @@ func TestPathHelp(t *testing.T) {
 	wantStatus(t, err, http.StatusForbidden, "help without a token")
 	_, err = c.Help("nowhere/x")
 	wantStatus(t, err, http.StatusNotFound, "help on no mount")
+}
+
+// A help request is audited (op "help"), with its token HMAC'd.
+func TestPathHelpAudited(t *testing.T) {
+	s := vaulttest.Start(t, vaulttest.Options{})
+	c := s.Client
+	logPath := t.TempDir() + "/audit.log"
+	enableFileAudit(t, c, "file", logPath, nil)
+	_, err := c.Help("secret/data/x")
+	must(t, err, "help")
+	raw, err := os.ReadFile(logPath)
+	must(t, err, "read the audit log")
+	text := string(raw)
+	if !strings.Contains(text, `"operation":"help"`) || !strings.Contains(text, `"path":"secret/data/x"`) {
+		t.Fatalf("no audited help request in:\n%s", text)
+	}
+	if strings.Contains(text, s.RootToken) {
+		t.Fatal("the audit log holds the token in the clear")
+	}
 }
