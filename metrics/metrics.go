@@ -39,9 +39,11 @@ type Metrics struct {
 	// regr registers into reg, adding the host label unless disabled.
 	regr prometheus.Registerer
 
+	// mu serialises creating metrics; reads go through the sync.Maps,
+	// which take no lock once a metric exists.
 	mu        sync.Mutex
-	counters  map[string]*vec[*prometheus.CounterVec]
-	summaries map[string]*vec[*prometheus.SummaryVec]
+	counters  sync.Map // name → *vec[*prometheus.CounterVec]
+	summaries sync.Map // name → *vec[*prometheus.SummaryVec]
 }
 
 // vec is one dynamically created metric with its fixed label names.
@@ -54,12 +56,7 @@ var _ logical.MetricSink = (*Metrics)(nil)
 
 // New builds a registry with the Go runtime and process collectors.
 func New(conf Config) *Metrics {
-	m := &Metrics{
-		conf:      conf,
-		reg:       prometheus.NewRegistry(),
-		counters:  map[string]*vec[*prometheus.CounterVec]{},
-		summaries: map[string]*vec[*prometheus.SummaryVec]{},
-	}
+	m := &Metrics{conf: conf, reg: prometheus.NewRegistry()}
 	m.regr = m.reg
 	if !conf.DisableHostname {
 		if host, err := os.Hostname(); err == nil {
@@ -134,46 +131,88 @@ func values(names []string, labels []logical.Label) []string {
 // IncrCounter adds val to the counter named by key.
 func (m *Metrics) IncrCounter(key []string, val float64, labels ...logical.Label) {
 	name := Name(key)
-	m.mu.Lock()
-	c, ok := m.counters[name]
-	if !ok {
-		names := labelNames(labels)
-		c = &vec[*prometheus.CounterVec]{labels: names, v: prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: "vaultd counter " + name}, names)}
-		if err := m.regr.Register(c.v); err != nil {
-			m.mu.Unlock()
-			return
-		}
-		m.counters[name] = c
+	var c *vec[*prometheus.CounterVec]
+	if v, ok := m.counters.Load(name); ok {
+		c = v.(*vec[*prometheus.CounterVec])
+	} else {
+		c = m.newCounter(name, labels)
 	}
-	m.mu.Unlock()
-	c.v.WithLabelValues(values(c.labels, labels)...).Add(val)
+	if c != nil {
+		c.v.WithLabelValues(values(c.labels, labels)...).Add(val)
+	}
+}
+
+// newCounter creates and registers a counter (or finds the one another
+// caller made meanwhile); nil when registration fails.
+func (m *Metrics) newCounter(name string, labels []logical.Label) *vec[*prometheus.CounterVec] {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if v, ok := m.counters.Load(name); ok {
+		return v.(*vec[*prometheus.CounterVec])
+	}
+	names := labelNames(labels)
+	c := &vec[*prometheus.CounterVec]{labels: names, v: prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: "vaultd counter " + name}, names)}
+	if err := m.regr.Register(c.v); err != nil {
+		return nil
+	}
+	m.counters.Store(name, c)
+	return c
 }
 
 // MeasureSince records the seconds since start in the summary named by key.
 func (m *Metrics) MeasureSince(key []string, start time.Time, labels ...logical.Label) {
 	d := time.Since(start).Seconds()
 	name := Name(key)
+	var s *vec[*prometheus.SummaryVec]
+	if v, ok := m.summaries.Load(name); ok {
+		s = v.(*vec[*prometheus.SummaryVec])
+	} else {
+		s = m.newSummary(name, labels, withQuantiles(key))
+	}
+	if s != nil {
+		s.v.WithLabelValues(values(s.labels, labels)...).Observe(d)
+	}
+}
+
+// newSummary creates and registers a summary (or finds the one another
+// caller made meanwhile); nil when registration fails.
+func (m *Metrics) newSummary(name string, labels []logical.Label, quantiles bool) *vec[*prometheus.SummaryVec] {
 	m.mu.Lock()
-	s, ok := m.summaries[name]
-	if !ok {
+	defer m.mu.Unlock()
+	if v, ok := m.summaries.Load(name); ok {
+		return v.(*vec[*prometheus.SummaryVec])
+	}
+	{
 		names := labelNames(labels)
-		opts := prometheus.SummaryOpts{
-			Name:       name,
-			Help:       "vaultd timing " + name + " (seconds)",
-			Objectives: map[float64]float64{0.5: 0.05, 0.9: 0.01, 0.99: 0.001},
+		opts := prometheus.SummaryOpts{Name: name, Help: "vaultd timing " + name + " (seconds)"}
+		if quantiles {
+			opts.Objectives = map[float64]float64{0.5: 0.05, 0.9: 0.01, 0.99: 0.001}
 		}
 		if m.conf.RetentionTime > 0 {
 			opts.MaxAge = m.conf.RetentionTime
 		}
-		s = &vec[*prometheus.SummaryVec]{labels: names, v: prometheus.NewSummaryVec(opts, names)}
+		s := &vec[*prometheus.SummaryVec]{labels: names, v: prometheus.NewSummaryVec(opts, names)}
 		if err := m.regr.Register(s.v); err != nil {
-			m.mu.Unlock()
-			return
+			return nil
 		}
-		m.summaries[name] = s
+		m.summaries.Store(name, s)
+		return s
 	}
-	m.mu.Unlock()
-	s.v.WithLabelValues(values(s.labels, labels)...).Observe(d)
+}
+
+// withQuantiles reports whether a timing keeps quantiles. Those of
+// requests, leases and logins do; the barrier's and the storage's, timed
+// several times per request, keep only their count and sum (enough for an
+// average latency): a quantile observation costs about 100 times more.
+func withQuantiles(key []string) bool {
+	if len(key) == 0 {
+		return false
+	}
+	switch key[0] {
+	case "core", "route", "expire", "auth", "token", "audit", "quota":
+		return true
+	}
+	return false
 }
 
 // WritePrometheus writes every metric in the Prometheus text format and

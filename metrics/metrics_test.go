@@ -31,6 +31,7 @@ func TestRegistriesAreSeparate(t *testing.T) {
 	// A later call with other labels keeps the first label set.
 	a.IncrCounter([]string{"token", "creation"}, 1, logical.Label{Name: "mount_point", Value: "x/"})
 	a.MeasureSince([]string{"core", "handle_request"}, time.Now())
+	a.MeasureSince([]string{"barrier", "get"}, time.Now())
 	var sa, sb strings.Builder
 	if _, err := a.WritePrometheus(&sa); err != nil {
 		t.Fatal(err)
@@ -49,6 +50,12 @@ func TestRegistriesAreSeparate(t *testing.T) {
 	if n := len(fa["vault_token_creation"].GetMetric()); n != 2 {
 		t.Fatalf("token creation series: %d", n)
 	}
+	if q := fa["vault_core_handle_request"].GetMetric()[0].GetSummary().GetQuantile(); len(q) != 3 {
+		t.Fatalf("request quantiles: %v", q)
+	}
+	if s := fa["vault_barrier_get"].GetMetric()[0].GetSummary(); len(s.GetQuantile()) != 0 || s.GetSampleCount() != 1 {
+		t.Fatalf("barrier summary: %v", s)
+	}
 	if strings.Contains(sb.String(), "vault_audit_log_request_failure") {
 		t.Fatal("b sees a's counter")
 	}
@@ -62,4 +69,19 @@ func TestRegistriesAreSeparate(t *testing.T) {
 	if New(Config{}).PrometheusEnabled() {
 		t.Fatal("prometheus enabled with no retention")
 	}
+}
+
+// BenchmarkMeasureSince is the cost the hot path pays per timed operation.
+func BenchmarkMeasureSince(b *testing.B) {
+	m := New(Config{RetentionTime: time.Hour, DisableHostname: true})
+	b.Run("request", func(b *testing.B) { benchMeasure(b, m, []string{"core", "handle_request"}) })
+	b.Run("barrier", func(b *testing.B) { benchMeasure(b, m, []string{"barrier", "get"}) })
+}
+
+func benchMeasure(b *testing.B, m *Metrics, key []string) {
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			m.MeasureSince(key, time.Now())
+		}
+	})
 }
