@@ -48,8 +48,16 @@ func barrierObserver(sink logical.MetricSink) func(op string, start time.Time) {
 	if sink == nil {
 		return nil
 	}
+	keys := map[string][]string{}
+	for _, op := range []string{"get", "put", "delete", "list"} {
+		keys[op] = []string{"barrier", op}
+	}
 	return func(op string, start time.Time) {
-		sink.MeasureSince([]string{"barrier", op}, start)
+		key, ok := keys[op]
+		if !ok {
+			key = []string{"barrier", op}
+		}
+		sink.MeasureSince(key, start)
 	}
 }
 

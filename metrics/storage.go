@@ -13,17 +13,21 @@ import (
 // metrics. Keys are never put in a label.
 type timedStorage struct {
 	storage.Backend
-	typ  string
 	sink logical.MetricSink
+	keys map[string][]string // op → metric key, made once
 }
 
 // WrapStorage returns b with its operations timed into sink.
 func WrapStorage(b storage.Backend, typ string, sink logical.MetricSink) storage.Backend {
-	return &timedStorage{Backend: b, typ: typ, sink: sink}
+	keys := map[string][]string{}
+	for _, op := range []string{"get", "put", "delete", "list", "commit"} {
+		keys[op] = []string{typ, op}
+	}
+	return &timedStorage{Backend: b, sink: sink, keys: keys}
 }
 
 func (s *timedStorage) since(op string, start time.Time) {
-	s.sink.MeasureSince([]string{s.typ, op}, start)
+	s.sink.MeasureSince(s.keys[op], start)
 }
 
 func (s *timedStorage) Get(ctx context.Context, key string) (*storage.Entry, error) {
