@@ -171,19 +171,20 @@ func (b *build) response(in *LogInput) (*EntryResponse, error) {
 	out.Warnings = cloneStrings(resp.Warnings)
 	out.Redirect = resp.Redirect
 
+	// Hash first, then elide, as Vault does: the counts that replace keys
+	// and key_info are not secret data and stay plain numbers.
 	data := resp.Data
+	if !b.opts.Raw {
+		hashed, err := b.hasher(in.NonHMACRespDataKeys).copyMap(data)
+		if err != nil {
+			return nil, fmt.Errorf("audit: hash response data: %w", err)
+		}
+		data = hashed
+	}
 	if b.opts.ElideListResponses && r.Operation == logical.ListOperation {
 		data = elideList(data)
 	}
-	if b.opts.Raw {
-		out.Data = data
-		return out, nil
-	}
-	hashed, err := b.hasher(in.NonHMACRespDataKeys).copyMap(data)
-	if err != nil {
-		return nil, fmt.Errorf("audit: hash response data: %w", err)
-	}
-	out.Data = hashed
+	out.Data = data
 	return out, nil
 }
 

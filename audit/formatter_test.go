@@ -125,7 +125,7 @@ func wantRequest() *EntryRequest {
 		ID: "req-1", Operation: "update", MountPoint: "secret/", MountType: "kv", MountAccessor: "kv_1a2b3c4d",
 		ClientToken: h(callerToken), ClientTokenAccessor: h(callerAccessor),
 		Namespace: &EntryNamespace{ID: "root"}, Path: "secret/data/my-api",
-		Data:       map[string]any{"data": map[string]any{"password": h(secretValue), "port": json.Number("5432")}},
+		Data:       map[string]any{"data": map[string]any{"password": h(secretValue), "port": h("5432")}},
 		RemoteAddr: "10.0.0.7", RemotePort: 51234, WrapTTL: 90,
 		Headers: map[string][]string{"x-request-id": {"abc"}, "user-agent": {h("curl/8")}},
 	}
@@ -177,8 +177,8 @@ func TestResponseEntrySchema(t *testing.T) {
 			},
 			Secret: &EntrySecret{LeaseID: "secret/creds/abc"},
 			Data: map[string]any{
-				"data":     map[string]any{"password": h(secretValue), "port": json.Number("5432")},
-				"metadata": map[string]any{"version": json.Number("3"), "destroyed": false},
+				"data":     map[string]any{"password": h(secretValue), "port": h("5432")},
+				"metadata": map[string]any{"version": h("3"), "destroyed": h("false")},
 			},
 			Warnings: []string{"careful"},
 			Redirect: "https://elsewhere/",
@@ -358,7 +358,8 @@ func TestJSONX(t *testing.T) {
 	f := newTestFormatter(t, map[string]string{"format": "jsonx"})
 	in := testInput()
 	in.Request.Data = map[string]any{"note": "a<b&c", "n": json.Number("1.5"), "ok": true, "nil": nil}
-	in.NonHMACReqDataKeys = []string{"note"}
+	// Exempt, so that the plain number and boolean forms are shown.
+	in.NonHMACReqDataKeys = []string{"note", "n", "ok"}
 	line, err := f.FormatRequest(in)
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"hash"
 	"io"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -47,9 +48,11 @@ func (m *macer) sum(s string) string {
 	return string(out)
 }
 
-// hasher rewrites a data tree into a fresh copy in which every string is
-// HMAC'd. Numbers, booleans and nulls are kept; times become RFC 3339 text
-// (not HMAC'd, as in Vault). A string is left in plain text when the
+// hasher rewrites a data tree into a fresh copy in which every scalar
+// that may be secret is HMAC'd: strings, numbers (of their JSON text, so
+// 4111111111111111 and "4111111111111111" hash alike) and booleans, at
+// every depth, in lists too. Nulls are kept; times become RFC 3339 text
+// (not HMAC'd, as in Vault). A scalar is left in plain text when the
 // nearest map key above it is in exempt - Vault's rule for the
 // audit_non_hmac_* tunes. The input is never modified.
 type hasher struct {
@@ -83,11 +86,29 @@ func (h hasher) str(key, s string) string {
 // value returns the hashed copy of v, found under map key key.
 func (h hasher) value(key string, v any) (any, error) {
 	switch t := v.(type) {
-	case nil, bool, json.Number,
-		int, int8, int16, int32, int64,
+	case nil:
+		return nil, nil
+	case bool:
+		if slices.Contains(h.exempt, key) {
+			return t, nil
+		}
+		return h.mac(strconv.FormatBool(t)), nil
+	case json.Number:
+		if slices.Contains(h.exempt, key) {
+			return t, nil
+		}
+		return h.mac(t.String()), nil
+	case int, int8, int16, int32, int64,
 		uint, uint8, uint16, uint32, uint64,
 		float32, float64:
-		return v, nil
+		if slices.Contains(h.exempt, key) {
+			return v, nil
+		}
+		text, err := json.Marshal(t)
+		if err != nil {
+			return nil, fmt.Errorf("encode number for hashing: %w", err)
+		}
+		return h.mac(string(text)), nil
 	case string:
 		return h.str(key, t), nil
 	case time.Time:

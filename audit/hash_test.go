@@ -71,20 +71,20 @@ func TestHasherCopiesAndHashes(t *testing.T) {
 	}
 	want := map[string]any{
 		"password": mac("s3cr3t"),
-		"num":      json.Number("42"),
-		"float":    3.5,
-		"int":      7,
-		"flag":     true,
+		"num":      mac("42"),
+		"float":    mac("3.5"),
+		"int":      mac("7"),
+		"flag":     mac("true"),
 		"none":     nil,
 		"when":     at.Format(time.RFC3339Nano),
 		"bytes":    mac("cmF3"),
-		"list":     []any{mac("a"), json.Number("1"), map[string]any{"deep": mac("d")}},
+		"list":     []any{mac("a"), mac("1"), map[string]any{"deep": mac("d")}},
 		"strs":     []string{mac("x"), mac("y")},
 		"smap":     map[string]string{"k": mac("v")},
 		"maps":     []any{map[string]any{"m": mac("n")}},
 		// Vault's rule: the nearest enclosing key decides, at any depth.
 		"nested": map[string]any{"username": "app", "inner": map[string]any{"username": "deep"}},
-		"struct": map[string]any{"user": mac("u"), "n": json.Number("3"), "at": mac(at.Format(time.RFC3339Nano))},
+		"struct": map[string]any{"user": mac("u"), "n": mac("3"), "at": mac(at.Format(time.RFC3339Nano))},
 		"named":  mac("named"),
 	}
 	if !reflect.DeepEqual(out, want) {
@@ -129,4 +129,48 @@ func deepCopyJSON(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestHasherHashesEveryScalar: numbers and booleans are secret data too,
+// at any depth and in lists; a number hashes as its JSON text, so the
+// HMAC of a number equals sys/audit-hash of its digits; exempt keys keep
+// the value as it was.
+func TestHasherHashesEveryScalar(t *testing.T) {
+	salt := []byte("salt")
+	mac := func(s string) string { return refHMAC(salt, s) }
+	h := hasher{mac: mac, exempt: []string{"port"}}
+	in := map[string]any{
+		"data": map[string]any{
+			"pin":   json.Number("987654321"),
+			"acct":  json.Number("4111111111111111"),
+			"big":   json.Number("123456789012345678901234567890"),
+			"admin": false,
+			"codes": []any{json.Number("1"), true, []any{json.Number("-2.5e3")}},
+			"port":  json.Number("5432"),
+			"u64":   uint64(18446744073709551615),
+			"f":     1e21,
+		},
+	}
+	out, err := h.copyMap(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{
+		"data": map[string]any{
+			"pin":   mac("987654321"),
+			"acct":  mac("4111111111111111"),
+			"big":   mac("123456789012345678901234567890"),
+			"admin": mac("false"),
+			"codes": []any{mac("1"), mac("true"), []any{mac("-2.5e3")}},
+			"port":  json.Number("5432"),
+			"u64":   mac("18446744073709551615"),
+			"f":     mac("1e+21"),
+		},
+	}
+	if !reflect.DeepEqual(out, want) {
+		t.Fatalf("hashed copy:\n got %#v\nwant %#v", out, want)
+	}
+	if in["data"].(map[string]any)["acct"] != json.Number("4111111111111111") {
+		t.Fatal("hashing modified its input")
+	}
 }

@@ -64,6 +64,7 @@ func TestParseBad(t *testing.T) {
 		{"audit with one label", "a.hcl", "audit \"file\" {\n  options = { file_path = \"/a\" }\n}\n", `a.hcl:1: audit: want a block with a type and a path label`},
 		{"audit without options", "a.hcl", "audit \"file\" \"f\" {\n  description = \"d\"\n}\n", `a.hcl:1: audit "file" "f": options = { file_path = "…" } is required`},
 		{"audit without file_path", "a.hcl", "audit \"file\" \"f\" {\n  options = { log_raw = true }\n}\n", `a.hcl:1: audit "file" "f": options: file_path is required`},
+		{"audit mode executable", "a.hcl", "audit \"file\" \"f\" {\n  options = {\n    file_path = \"/a\"\n    mode = \"0755\"\n  }\n}\n", `a.hcl:4: audit "file" "f": options: mode: file mode may not be executable, got "0755"`},
 		{"audit mode not octal", "a.hcl", "audit \"file\" \"f\" {\n  options = {\n    file_path = \"/a\"\n    mode = \"0999\"\n  }\n}\n", `a.hcl:4: audit "file" "f": options: mode: want an octal file mode such as "0600", got "0999"`},
 		{"audit format", "a.hcl", "audit \"file\" \"f\" {\n  options = {\n    file_path = \"/a\"\n    format = \"xml\"\n  }\n}\n", `a.hcl:4: audit "file" "f": options: format: want json or jsonx, got "xml"`},
 		{"audit unknown option", "a.hcl", "audit \"file\" \"f\" {\n  options = {\n    file_path = \"/a\"\n    fallback = true\n  }\n}\n", `a.hcl:4: audit "file" "f": options: unknown option "fallback"`},

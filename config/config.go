@@ -71,6 +71,10 @@ type Config struct {
 	// UI is the ui setting. vaultd serves no web UI; the key is accepted
 	// so that Vault configs load.
 	UI bool
+	// AllowAuditLogPrefixing lets audit devices take the prefix option
+	// (allow_audit_log_prefixing); off by default, as in Vault since
+	// CVE-2025-6000.
+	AllowAuditLogPrefixing bool
 
 	// set records, for each top-level scalar key a file set, where it was
 	// set: Merge lets only set keys override, and Validate names the line.
@@ -198,6 +202,8 @@ func copyScalar(dst, src *Config, key string) {
 		dst.DisableMlock = src.DisableMlock
 	case "ui":
 		dst.UI = src.UI
+	case "allow_audit_log_prefixing":
+		dst.AllowAuditLogPrefixing = src.AllowAuditLogPrefixing
 	}
 }
 
@@ -226,12 +232,22 @@ func (c *Config) Validate() error {
 		addrs[l.Address] = l
 	}
 	paths := map[string]*AuditDevice{}
+	files := map[string]*AuditDevice{}
 	for _, a := range c.Audit {
 		errs = append(errs, a.validate())
 		if prev, dup := paths[a.Path]; dup {
 			errs = append(errs, a.at.errorf("audit %q %q: path is already used by the device at %s", a.Type, a.Path, prev.at))
 		}
 		paths[a.Path] = a
+		if _, ok := a.Options["prefix"]; ok && !c.AllowAuditLogPrefixing {
+			errs = append(errs, a.at.errorf("audit %q %q: options: prefix: audit log prefixing is not allowed (set allow_audit_log_prefixing = true)", a.Type, a.Path))
+		}
+		if f, ok := auditFile(a.Options); ok {
+			if prev, dup := files[f]; dup {
+				errs = append(errs, a.at.errorf("audit %q %q: file_path %q is already used by the device at %s", a.Type, a.Path, f, prev.at))
+			}
+			files[f] = a
+		}
 	}
 	errs = append(errs, c.validateScalars()...)
 	return errors.Join(errs...)

@@ -123,7 +123,8 @@ func (p *fileParser) topItem(cfg *Config, item *ast.ObjectItem) {
 			}
 		}
 	case "api_addr", "cluster_name", "log_level", "log_format",
-		"default_lease_ttl", "max_lease_ttl", "disable_mlock", "ui":
+		"default_lease_ttl", "max_lease_ttl", "disable_mlock", "ui",
+		"allow_audit_log_prefixing":
 		if len(item.Keys) > 1 {
 			p.fail(at.errorf("%s is a setting (%s = …), not a block", key, key))
 			return
@@ -190,6 +191,8 @@ func readScalar(cfg *Config, f field) error {
 		cfg.DisableMlock, err = f.boolean()
 	case "ui":
 		cfg.UI, err = f.boolean()
+	case "allow_audit_log_prefixing":
+		cfg.AllowAuditLogPrefixing, err = f.boolean()
 	}
 	return err
 }

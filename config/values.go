@@ -7,6 +7,7 @@ import (
 	"maps"
 	"net"
 	"net/url"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -239,8 +240,12 @@ func checkAuditOption(key, value string) error {
 			return fmt.Errorf("options: %s: want true or false, got %q", key, value)
 		}
 	case "mode":
-		if m, err := strconv.ParseUint(value, 8, 32); err != nil || m > 0o777 {
+		m, err := strconv.ParseUint(value, 8, 32)
+		if err != nil || m > 0o777 {
 			return fmt.Errorf("options: mode: want an octal file mode such as \"0600\", got %q", value)
+		}
+		if m&0o111 != 0 {
+			return fmt.Errorf("options: mode: file mode may not be executable, got %q", value)
 		}
 	case "format":
 		if value != "json" && value != "jsonx" {
@@ -263,4 +268,26 @@ func checkFileAuditOptions(opts map[string]string) error {
 		errs = append(errs, checkAuditOption(k, opts[k]))
 	}
 	return errors.Join(errs...)
+}
+
+// auditFile returns the file an audit device writes to, cleaned, made
+// absolute and with links resolved; false for stdout and discard.
+func auditFile(opts map[string]string) (string, bool) {
+	p := strings.TrimSpace(opts["file_path"])
+	if p == "" || strings.EqualFold(p, "stdout") || strings.EqualFold(p, "discard") {
+		return "", false
+	}
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return filepath.Clean(p), true
+	}
+	// Follow links, so that a link cannot point a second device at a file
+	// already in use.
+	if r, err := filepath.EvalSymlinks(abs); err == nil {
+		return r, true
+	}
+	if dir, err := filepath.EvalSymlinks(filepath.Dir(abs)); err == nil {
+		return filepath.Join(dir, filepath.Base(abs)), true
+	}
+	return abs, true
 }

@@ -28,6 +28,9 @@ type Config struct {
 	// ConfigAuditDevices are devices declared in the server config; they
 	// are enabled at every unseal and cannot be disabled through the API.
 	ConfigAuditDevices []audit.DeviceConfig
+	// AllowAuditLogPrefixing lets audit devices take the prefix option
+	// (allow_audit_log_prefixing); refused by default, as in Vault.
+	AllowAuditLogPrefixing bool
 	// DefaultLeaseTTL and MaxLeaseTTL are the server-wide defaults
 	// (768h for both when zero, as Vault).
 	DefaultLeaseTTL time.Duration

@@ -76,9 +76,12 @@ func (st *unsealed) readAuditTable(ctx context.Context) ([]*auditEntry, error) {
 				continue
 			}
 			if e.FromConfig {
-				return nil, fmt.Errorf("audit devices %q and %q in the server configuration overlap", e.Path, dc.Path)
+				return nil, configAuditError("audit devices %q and %q in the server configuration overlap", e.Path, dc.Path)
 			}
-			return nil, fmt.Errorf("audit device %q in the server configuration overlaps %q, enabled through the API; disable that device first", dc.Path, e.Path)
+			return nil, configAuditError("audit device %q in the server configuration overlaps %q, enabled through the API; disable that device first", dc.Path, e.Path)
+		}
+		if err := st.c.checkConfigAuditDevice(dc, table); err != nil {
+			return nil, err
 		}
 		table = append(table, &auditEntry{DeviceConfig: dc, Accessor: "audit_" + dc.Type})
 	}
@@ -152,6 +155,9 @@ func (st *unsealed) enableAudit(ctx context.Context, dc audit.DeviceConfig) erro
 		if pathsOverlap(e.Path, dc.Path) {
 			return logical.InvalidRequest("path already in use")
 		}
+	}
+	if err := st.c.checkAuditDevice(dc, st.auditTable); err != nil {
+		return err
 	}
 	suffix, err := randomHex(4)
 	if err != nil {

@@ -241,10 +241,18 @@ func (c *Core) SealStatus(ctx context.Context) (*SealStatus, error) {
 	return st, nil
 }
 
-// Seal seals the core on behalf of token, which must hold the root policy
-// or sudo on sys/seal. It waits for in-flight requests.
-func (c *Core) Seal(ctx context.Context, token string) error {
-	req := &logical.Request{Operation: logical.UpdateOperation, Path: "sys/seal", ClientToken: token}
+// Seal seals the core on behalf of the caller of PUT sys/seal, described
+// by caller (its ID, ClientToken, RemoteAddr, RemotePort and Headers; the
+// rest is ignored). The token must hold the root policy or sudo on
+// sys/seal. It waits for in-flight requests.
+func (c *Core) Seal(ctx context.Context, caller *logical.Request) error {
+	// The request is built here, but it is the caller's: it carries the
+	// caller's token, address and headers, so token_bound_cidrs and the
+	// audit log see who asked.
+	req := &logical.Request{
+		ID: caller.ID, Operation: logical.UpdateOperation, Path: "sys/seal", ClientToken: caller.ClientToken,
+		RemoteAddr: caller.RemoteAddr, RemotePort: caller.RemotePort, Headers: caller.Headers,
+	}
 	if _, err := c.HandleRequest(ctx, req); err != nil {
 		return err
 	}

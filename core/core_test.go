@@ -189,10 +189,10 @@ func TestSealedCoreRefusesEverything(t *testing.T) {
 		}
 	}
 	unsealWith(t, c, res.Shares[0])
-	if err := c.Seal(ctx, "not-a-token"); logical.StatusOf(err) != http.StatusForbidden {
+	if err := c.Seal(ctx, &logical.Request{ClientToken: "not-a-token"}); logical.StatusOf(err) != http.StatusForbidden {
 		t.Fatalf("seal with a bad token: want 403, got %v", err)
 	}
-	if err := c.Seal(ctx, res.RootToken); err != nil {
+	if err := c.Seal(ctx, &logical.Request{ClientToken: res.RootToken}); err != nil {
 		t.Fatalf("seal: %v", err)
 	}
 	if !c.Sealed() {

@@ -259,13 +259,14 @@ func (x *expiration) revokeWithEngine(ctx context.Context, rec *leaseRecord) err
 }
 
 // revokePrefix revokes every secret lease under prefix and every token
-// issued under it.
+// issued under it. The prefix matches whole path segments, as Vault's
+// does (it appends "/"): "auth/tok" matches nothing of "auth/token/".
 func (x *expiration) revokePrefix(ctx context.Context, prefix string, force bool) error {
 	var leases []string
 	var tokens []string
 	x.mu.Lock()
 	for _, rec := range x.records {
-		if !strings.HasPrefix(rec.Path, prefix) && !strings.HasPrefix(rec.LeaseID, prefix) {
+		if !underPrefix(rec.Path, prefix) && !underPrefix(rec.LeaseID, prefix) {
 			continue
 		}
 		if rec.Kind == kindSecret {
@@ -367,4 +368,14 @@ func (h *dueHeap) Pop() any {
 	item := old[len(old)-1]
 	*h = old[:len(old)-1]
 	return item
+}
+
+// underPrefix reports whether p is prefix itself or lies below it, whole
+// segments only.
+func underPrefix(p, prefix string) bool {
+	prefix = strings.TrimSuffix(prefix, "/")
+	if prefix == "" {
+		return false
+	}
+	return p == prefix || strings.HasPrefix(p, prefix+"/")
 }

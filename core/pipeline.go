@@ -50,7 +50,7 @@ func (st *unsealed) handle(ctx context.Context, req *logical.Request) (*logical.
 	}
 	rt, rel := st.router.match(req.Path)
 	if rt == nil {
-		return nil, logical.CodedErrorf(http.StatusNotFound, "no handler for route %q. route entry not found.", req.Path)
+		return nil, st.unrouted(ctx, req)
 	}
 	req.MountType, req.MountAccessor, req.MountPoint = rt.entry.Type, rt.entry.Accessor, rt.entry.routePath()
 	cl := &call{req: req, rt: rt, unauth: rt.unauth.match(rel) || anonymousUIListing(rt, rel, req)}
@@ -107,9 +107,17 @@ func (st *unsealed) refuse(ctx context.Context, cl *call, reason error) (*logica
 	return nil, reason
 }
 
-// validateRequestPath refuses paths with empty, "." or ".." segments (a
-// trailing slash is allowed: it asks for a listing).
+// maxRequestPathLength bounds a request path. Engines store entries under
+// keys made from the path, and the storage engine limits keys (bbolt to
+// 32 KiB): a longer path is refused as bad input before it reaches one.
+const maxRequestPathLength = 8 << 10
+
+// validateRequestPath refuses over-long paths and paths with empty, "."
+// or ".." segments (a trailing slash is allowed: it asks for a listing).
 func validateRequestPath(p string) error {
+	if len(p) > maxRequestPathLength {
+		return logical.InvalidRequest("path is too long: %d bytes, at most %d are allowed", len(p), maxRequestPathLength)
+	}
 	trimmed := strings.TrimSuffix(p, "/")
 	if trimmed == "" {
 		return logical.CodedErrorf(http.StatusNotFound, "no handler for route %q", p)

@@ -1,6 +1,8 @@
 package core
 
 import (
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 
@@ -95,9 +97,19 @@ func (r *router) match(path string) (*route, string) {
 // conflict reports whether a new mount at routePath would sit over, under
 // or on top of an existing one.
 func (r *router) conflict(routePath string) (string, bool) {
+	return r.conflictExcept(routePath, "")
+}
+
+// conflictExcept is conflict ignoring the mount at except (the one being
+// moved). Every mount is checked, in sorted order, so the answer does not
+// depend on map order: the first clash other than except is reported.
+func (r *router) conflictExcept(routePath, except string) (string, bool) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	for existing := range r.routes {
+	for _, existing := range slices.Sorted(maps.Keys(r.routes)) {
+		if existing == except {
+			continue
+		}
 		if strings.HasPrefix(existing, routePath) || strings.HasPrefix(routePath, existing) {
 			return existing, true
 		}

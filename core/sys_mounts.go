@@ -495,7 +495,7 @@ func (st *unsealed) move(ctx context.Context, table, from, to string) error {
 	if table == tableMounts && (strings.HasPrefix(to, "sys/") || strings.HasPrefix(to, "auth/")) {
 		return logical.InvalidRequest("cannot remount to reserved path %q", to)
 	}
-	if existing, clash := st.router.conflict(moved.routePath()); clash && existing != target.routePath() {
+	if existing, clash := st.router.conflictExcept(moved.routePath(), target.routePath()); clash {
 		return logical.InvalidRequest("existing mount at %s conflicts with %s", existing, moved.routePath())
 	}
 	if err := st.expiration.revokePrefix(ctx, target.routePath(), true); err != nil {

@@ -2,8 +2,10 @@ package logical
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -235,15 +237,32 @@ func ParseDuration(raw any) (time.Duration, error) {
 		if s == "" {
 			return 0, nil
 		}
-		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-			d = time.Duration(n) * time.Second
-			break
+		if isIntegerText(s) {
+			return secondsText(s)
 		}
 		parsed, err := parseDurationText(s)
 		if err != nil {
 			return 0, err
 		}
 		d = parsed
+	case json.Number:
+		if isIntegerText(v.String()) {
+			return secondsText(v.String())
+		}
+		f, err := v.Float64()
+		if err == nil && math.Abs(f) > float64(maxDurationSeconds) {
+			return 0, fmt.Errorf("duration %s is too large", v)
+		}
+		return 0, fmt.Errorf("expected a duration, got %v", raw)
+	case float64:
+		if math.Abs(v) > float64(maxDurationSeconds) {
+			return 0, fmt.Errorf("duration %v is too large", v)
+		}
+		n, err := ParseInt(v)
+		if err != nil {
+			return 0, fmt.Errorf("expected a duration, got %v", raw)
+		}
+		d = time.Duration(n) * time.Second
 	case nil:
 		return 0, nil
 	default:
@@ -251,7 +270,7 @@ func ParseDuration(raw any) (time.Duration, error) {
 		if err != nil {
 			return 0, fmt.Errorf("expected a duration, got %v", raw)
 		}
-		if n > math.MaxInt64/int64(time.Second) {
+		if n > maxDurationSeconds || n < -maxDurationSeconds {
 			return 0, fmt.Errorf("duration %d is too large", n)
 		}
 		d = time.Duration(n) * time.Second
@@ -262,18 +281,62 @@ func ParseDuration(raw any) (time.Duration, error) {
 	return d, nil
 }
 
+// maxDurationSeconds is the most whole seconds a time.Duration holds.
+const maxDurationSeconds = math.MaxInt64 / int64(time.Second)
+
+// isIntegerText reports whether s is an optional sign and decimal digits.
+func isIntegerText(s string) bool {
+	s = strings.TrimPrefix(strings.TrimPrefix(s, "-"), "+")
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// secondsText reads a whole number of seconds written as text, refusing
+// what a time.Duration cannot hold instead of letting it wrap.
+func secondsText(s string) (time.Duration, error) {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return 0, fmt.Errorf("%q is not a duration", s)
+	}
+	if err != nil || n > maxDurationSeconds || n < -maxDurationSeconds {
+		return 0, fmt.Errorf("duration %s is too large", s)
+	}
+	if n < 0 {
+		return 0, fmt.Errorf("duration %s is negative", s)
+	}
+	return time.Duration(n) * time.Second, nil
+}
+
+// goDuration matches Go's duration syntax, so that a well-formed value
+// time.ParseDuration refuses is known to be out of range.
+var goDuration = regexp.MustCompile(`^[-+]?((\d+(\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h))+$`)
+
 // parseDurationText accepts Go's syntax plus a "d" suffix for days, which
 // Vault also takes.
 func parseDurationText(s string) (time.Duration, error) {
-	if strings.HasSuffix(s, "d") {
-		n, err := strconv.ParseInt(strings.TrimSuffix(s, "d"), 10, 64)
-		if err != nil {
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		if !isIntegerText(days) {
 			return 0, fmt.Errorf("%q is not a duration", s)
+		}
+		n, err := strconv.ParseInt(days, 10, 64)
+		const maxDays = math.MaxInt64 / int64(24*time.Hour)
+		if err != nil || n > maxDays || n < -maxDays {
+			return 0, fmt.Errorf("duration %s is too large", s)
 		}
 		return time.Duration(n) * 24 * time.Hour, nil
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil {
+		if goDuration.MatchString(s) {
+			return 0, fmt.Errorf("duration %s is too large", s)
+		}
 		return 0, fmt.Errorf("%q is not a duration", s)
 	}
 	return d, nil

@@ -66,6 +66,10 @@ type Auth struct {
 	Orphan         bool
 	IssueTime      time.Time
 
+	// Alias, set by a login, names the caller in the auth method's own
+	// terms; core finds or creates its identity entity and sets EntityID.
+	Alias *Alias
+
 	// InternalData is kept with the token and handed back to the issuing
 	// method on renew; it is never shown to the client.
 	InternalData map[string]any

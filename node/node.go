@@ -64,19 +64,20 @@ func New(ctx context.Context, conf *config.Config, opts Options) (*Node, error) 
 	mt := newMetrics(conf)
 	phys = metrics.WrapStorage(phys, storageType, mt)
 	c, err := core.New(ctx, core.Config{
-		Physical:           phys,
-		StorageType:        storageType,
-		Logger:             logger.With("component", "core"),
-		Engines:            registry.Engines(),
-		AuthMethods:        registry.AuthMethods(),
-		AuditDevices:       registry.AuditDevices(),
-		ConfigAuditDevices: auditDevices(conf.Audit),
-		DefaultLeaseTTL:    conf.DefaultLeaseTTL,
-		MaxLeaseTTL:        conf.MaxLeaseTTL,
-		ClusterName:        conf.ClusterName,
-		Version:            Version,
-		BuildDate:          opts.BuildDate,
-		Metrics:            mt,
+		Physical:               phys,
+		StorageType:            storageType,
+		Logger:                 logger.With("component", "core"),
+		Engines:                registry.Engines(),
+		AuthMethods:            registry.AuthMethods(),
+		AuditDevices:           registry.AuditDevices(),
+		ConfigAuditDevices:     auditDevices(conf.Audit),
+		AllowAuditLogPrefixing: conf.AllowAuditLogPrefixing,
+		DefaultLeaseTTL:        conf.DefaultLeaseTTL,
+		MaxLeaseTTL:            conf.MaxLeaseTTL,
+		ClusterName:            conf.ClusterName,
+		Version:                Version,
+		BuildDate:              opts.BuildDate,
+		Metrics:                mt,
 	})
 	if err != nil {
 		_ = phys.Close()
@@ -169,6 +170,17 @@ func (n *Node) Start() {
 			}
 		}(srv, n.lns[i])
 	}
+}
+
+// ReloadTLS reloads every TLS listener's certificate from its files
+// (SIGHUP). A listener whose new files fail to load keeps serving its old
+// certificate; the errors are returned, joined.
+func (n *Node) ReloadTLS() error {
+	var errs []error
+	for _, srv := range n.servers {
+		errs = append(errs, srv.ReloadTLS())
+	}
+	return errors.Join(errs...)
 }
 
 // Err delivers the first listener that fails while serving.

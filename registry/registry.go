@@ -8,6 +8,7 @@ package registry
 import (
 	"github.com/vaultd/vaultd/audit"
 	"github.com/vaultd/vaultd/audit/file"
+	"github.com/vaultd/vaultd/auth/jwt"
 	"github.com/vaultd/vaultd/auth/kubernetes"
 	"github.com/vaultd/vaultd/cubbyhole"
 	"github.com/vaultd/vaultd/kv"
@@ -28,6 +29,8 @@ func Engines() map[string]logical.Factory {
 func AuthMethods() map[string]logical.Factory {
 	return map[string]logical.Factory{
 		"kubernetes": kubernetes.Factory,
+		"jwt":        jwt.Factory,
+		"oidc":       jwt.Factory,
 	}
 }
 

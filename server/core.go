@@ -24,8 +24,9 @@ type Core interface {
 	ResetUnseal(ctx context.Context) (*core.SealStatus, error)
 	// SealStatus reports the seal state.
 	SealStatus(ctx context.Context) (*core.SealStatus, error)
-	// Seal seals the core on behalf of token.
-	Seal(ctx context.Context, token string) error
+	// Seal seals the core on behalf of the caller described by req (its
+	// token, address and headers).
+	Seal(ctx context.Context, req *logical.Request) error
 	// Sealed reports whether the core is sealed. It is called on every
 	// request, so it must be cheap.
 	Sealed() bool

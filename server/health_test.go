@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -139,6 +140,9 @@ func TestHealthBadInput(t *testing.T) {
 }
 
 func TestHealthCoreError(t *testing.T) {
-	s, _ := newTestServer(t, &fakeCore{err: errors.New("storage unreachable")})
-	wantError(t, do(t, s.Handler(), "GET", "/v1/sys/health", ""), 500, "storage unreachable")
+	s, logs := newTestServer(t, &fakeCore{err: errors.New("storage unreachable")})
+	wantError(t, do(t, s.Handler(), "GET", "/v1/sys/health", ""), 500, "internal error")
+	if !strings.Contains(logs.String(), "storage unreachable") {
+		t.Fatalf("the log lacks the failure:\n%s", logs.String())
+	}
 }

@@ -37,6 +37,7 @@ type fakeCore struct {
 	ctxs       []context.Context
 	shares     [][]byte
 	resets     int
+	sealAddrs  []string
 	sealTokens []string
 	initCalls  []core.InitParams
 }
@@ -105,10 +106,11 @@ func (f *fakeCore) statusLocked() *core.SealStatus {
 	return st
 }
 
-func (f *fakeCore) Seal(_ context.Context, token string) error {
+func (f *fakeCore) Seal(_ context.Context, req *logical.Request) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.sealTokens = append(f.sealTokens, token)
+	f.sealTokens = append(f.sealTokens, req.ClientToken)
+	f.sealAddrs = append(f.sealAddrs, req.RemoteAddr)
 	return f.err
 }
 

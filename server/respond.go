@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 
 	"github.com/vaultd/vaultd/logical"
@@ -23,10 +24,28 @@ func respondError(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, body)
 }
 
-// respondErr answers an error from the core or a parser: its message with
-// the status logical.StatusOf gives it.
+// respondErr answers an error from the core or a parser: a
+// logical.CodedError's message with its status (bad input, permission
+// denied, sealed...). Any other error is an internal failure whose text
+// may name files, storage limits or other internals: the client gets 500
+// "internal error" and the details go to the server log with the request
+// line.
 func respondErr(w http.ResponseWriter, err error) {
-	respondError(w, logical.StatusOf(err), err.Error())
+	var coded *logical.CodedError
+	if errors.As(err, &coded) {
+		respondError(w, coded.Status, err.Error())
+		return
+	}
+	if rec, ok := w.(internalErrorRecorder); ok {
+		rec.recordInternalError(err)
+	}
+	respondError(w, http.StatusInternalServerError, "internal error")
+}
+
+// internalErrorRecorder keeps the internal error behind a 500 for the
+// request log.
+type internalErrorRecorder interface {
+	recordInternalError(err error)
 }
 
 // writeJSON writes body as JSON with the given status. Encoding errors can

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"reflect"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -202,7 +203,10 @@ func TestErrorMapping(t *testing.T) {
 		{"unsupported operation", logical.ErrUnsupportedOperation, 405, "unsupported operation"},
 		{"rate limited", logical.CodedErrorf(429, "rate limit quota exceeded"), 429, "rate limit quota exceeded"},
 		{"sealed", logical.ErrSealed, 503, "Vault is sealed"},
-		{"plain error is a 500 with its message", errors.New("storage unavailable"), 500, "storage unavailable"},
+		// An error without a status is an internal failure: the client is
+		// told only that (TestInternalErrorDetailsOnlyInLog).
+		{"plain error is a 500 internal error", errors.New("storage unavailable"), 500, "internal error"},
+		{"coded 500 keeps its message", logical.CodedErrorf(500, "no audit device could be opened"), 500, "no audit device could be opened"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -229,5 +233,21 @@ func TestNoContentHeaders(t *testing.T) {
 			t.Fatalf("%s %s: status %d", tt.method, tt.target, w.Code)
 		}
 		wantCommonHeaders(t, w)
+	}
+}
+
+// TestInternalErrorDetailsOnlyInLog: an internal failure (a full disk,
+// say) reaches the client as 500 "internal error"; what failed, with the
+// data file's path, is only in the server log.
+func TestInternalErrorDetailsOnlyInLog(t *testing.T) {
+	detail := "write /var/lib/vaultd/vaultd.db: no space left on device"
+	s, logs := newTestServer(t, answering(nil, fmt.Errorf("kv: put: %w", errors.New(detail))))
+	w := do(t, s.Handler(), "PUT", "/v1/secret/data/x", `{"data":{"a":"b"}}`, "X-Vault-Token", "hvs.root")
+	wantError(t, w, http.StatusInternalServerError, "internal error")
+	if strings.Contains(w.Body.String(), "vaultd.db") || strings.Contains(w.Body.String(), "no space") {
+		t.Fatalf("the response names the failure: %s", w.Body.String())
+	}
+	if !strings.Contains(logs.String(), detail) {
+		t.Fatalf("the server log lacks the failure:\n%s", logs.String())
 	}
 }

@@ -66,7 +66,11 @@ func servedWhileSealed(path string) bool {
 type statusWriter struct {
 	http.ResponseWriter
 	status int
+	// internal is the internal error answered as a 500, for the log.
+	internal error
 }
+
+func (w *statusWriter) recordInternalError(err error) { w.internal = err }
 
 func (w *statusWriter) WriteHeader(code int) {
 	if w.status == 0 {
@@ -103,7 +107,7 @@ func (s *Server) recoverAndLog(next http.Handler) http.Handler {
 					respondError(sw, http.StatusInternalServerError, "internal error")
 				}
 			}
-			s.logRequest(r, sw.status, s.clock().Sub(start))
+			s.logRequest(r, sw.status, s.clock().Sub(start), sw.internal)
 		}()
 		next.ServeHTTP(sw, r)
 	})
@@ -122,7 +126,7 @@ func (s *Server) logPanic(r *http.Request, v any) {
 	s.logger.ErrorContext(r.Context(), "panic serving request", attrs...)
 }
 
-func (s *Server) logRequest(r *http.Request, status int, d time.Duration) {
+func (s *Server) logRequest(r *http.Request, status int, d time.Duration, internal error) {
 	if status == 0 {
 		status = http.StatusOK
 	}
@@ -131,11 +135,16 @@ func (s *Server) logRequest(r *http.Request, status int, d time.Duration) {
 	if !s.logger.Enabled(ctx, level) {
 		return
 	}
-	s.logger.Log(ctx, level, "request",
+	attrs := []any{
 		"method", r.Method,
 		"path", redactPath(r.URL.Path),
 		"status", status,
-		"duration", d)
+		"duration", d,
+	}
+	if internal != nil {
+		attrs = append(attrs, "error", internal.Error())
+	}
+	s.logger.Log(ctx, level, "request", attrs...)
 }
 
 // commonHeaders sets the headers every response carries (204s too) and

@@ -87,6 +87,9 @@ type Server struct {
 	limits             Limits
 	metrics            MetricsSource
 	unauthMetrics      bool
+	// certs holds the listener's certificate, reloaded by ReloadTLS; nil
+	// without TLS.
+	certs *certReloader
 
 	handler http.Handler
 	srv     *http.Server
@@ -128,7 +131,8 @@ func New(conf Config) (*Server, error) {
 		s.maxRequestDuration = DefaultMaxRequestDuration
 	}
 	if !conf.TLSDisable {
-		tlsConf, err := loadTLSConfig(conf.TLSCertFile, conf.TLSKeyFile, conf.TLSMinVersion)
+		s.certs = &certReloader{certFile: conf.TLSCertFile, keyFile: conf.TLSKeyFile}
+		tlsConf, err := loadTLSConfig(s.certs, conf.TLSMinVersion)
 		if err != nil {
 			return nil, err
 		}
@@ -149,8 +153,8 @@ func New(conf Config) (*Server, error) {
 
 // loadTLSConfig reads the certificate and key and builds a TLS config with
 // a minimum of TLS 1.2.
-func loadTLSConfig(certFile, keyFile, minVersion string) (*tls.Config, error) {
-	if certFile == "" || keyFile == "" {
+func loadTLSConfig(certs *certReloader, minVersion string) (*tls.Config, error) {
+	if certs.certFile == "" || certs.keyFile == "" {
 		return nil, errors.New("server: tls_cert_file and tls_key_file are required unless tls_disable is set")
 	}
 	var min uint16
@@ -162,13 +166,12 @@ func loadTLSConfig(certFile, keyFile, minVersion string) (*tls.Config, error) {
 	default:
 		return nil, fmt.Errorf("server: tls_min_version %q is not supported: use %q or %q", minVersion, TLS12, TLS13)
 	}
-	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
-	if err != nil {
-		return nil, fmt.Errorf("server: loading TLS certificate %q and key %q: %w", certFile, keyFile, err)
+	if err := certs.reload(); err != nil {
+		return nil, err
 	}
 	return &tls.Config{
-		MinVersion:   min,
-		Certificates: []tls.Certificate{cert},
+		MinVersion:     min,
+		GetCertificate: certs.get,
 	}, nil
 }
 

@@ -283,7 +283,9 @@ func (s *Server) handleSeal(w http.ResponseWriter, r *http.Request) {
 		respondErr(w, logical.ErrPermissionDenied)
 		return
 	}
-	if err := s.core.Seal(r.Context(), token); err != nil {
+	caller := &logical.Request{ID: newRequestID(), ClientToken: token, Headers: safeHeaders(r)}
+	caller.RemoteAddr, caller.RemotePort = remoteAddr(r.RemoteAddr)
+	if err := s.core.Seal(r.Context(), caller); err != nil {
 		respondErr(w, err)
 		return
 	}

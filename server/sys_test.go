@@ -196,6 +196,10 @@ func TestSeal(t *testing.T) {
 			if tt.wantToken != "" && (len(fc.sealTokens) != 1 || fc.sealTokens[0] != tt.wantToken) {
 				t.Fatalf("Seal got tokens %q, want %q", fc.sealTokens, tt.wantToken)
 			}
+			// httptest requests come from 192.0.2.1: the core sees the caller's address.
+			if tt.wantToken != "" && (len(fc.sealAddrs) != 1 || fc.sealAddrs[0] != "192.0.2.1") {
+				t.Fatalf("Seal got addresses %q, want the caller's 192.0.2.1", fc.sealAddrs)
+			}
 			if tt.wantToken != "" && strings.Contains(logs.String(), tt.wantToken) {
 				t.Fatalf("the log holds the token")
 			}

@@ -32,6 +32,8 @@ type Options struct {
 	Audit []*config.AuditDevice
 	// DefaultLeaseTTL and MaxLeaseTTL are the server-wide lease limits.
 	DefaultLeaseTTL, MaxLeaseTTL time.Duration
+	// AllowAuditLogPrefixing sets allow_audit_log_prefixing.
+	AllowAuditLogPrefixing bool
 }
 
 // Server is a running vaultd.
@@ -61,6 +63,7 @@ func Start(t testing.TB, opts Options) *Server {
 	conf := config.Dev("127.0.0.1:0")
 	conf.Audit = opts.Audit
 	conf.DefaultLeaseTTL, conf.MaxLeaseTTL = opts.DefaultLeaseTTL, opts.MaxLeaseTTL
+	conf.AllowAuditLogPrefixing = opts.AllowAuditLogPrefixing
 	if opts.Dir != "" {
 		conf.Storage = &config.Storage{Type: config.StorageBbolt, DeclaredType: "bbolt", Path: filepath.Join(opts.Dir, "vaultd.db")}
 	}

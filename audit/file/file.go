@@ -53,6 +53,9 @@ type Device struct {
 	mu     sync.Mutex
 	f      *os.File // nil until (re)opened
 	closed bool
+	// torn is set when a failed write left part of an entry at the end of
+	// the file that could not be removed.
+	torn bool
 }
 
 // settings are the file-specific options, parsed before anything touches
@@ -89,6 +92,11 @@ func parseSettings(opts map[string]string) (settings, error) {
 		}
 		if m > 0o777 {
 			return s, logical.InvalidRequest("unable to parse %q: %q is not a permission mode between 0000 and 0777", OptionMode, raw)
+		}
+		if m&0o111 != 0 {
+			// An audit file is data; an executable one is a way to plant
+			// a program (CVE-2025-6000).
+			return s, logical.InvalidRequest("file mode may not be executable: %q", raw)
 		}
 		s.mode = os.FileMode(m)
 	}
@@ -159,6 +167,10 @@ func (d *Device) open() (*os.File, error) {
 	if perm == 0 {
 		perm = DefaultMode
 	}
+	existed, err := exists(d.path)
+	if err != nil {
+		return nil, err
+	}
 	f, err := os.OpenFile(d.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, perm)
 	if err != nil {
 		return nil, err
@@ -168,15 +180,32 @@ func (d *Device) open() (*os.File, error) {
 		_ = f.Close()
 		return nil, err
 	}
-	// Set the mode of an existing regular file too, as Vault does; leave
-	// devices (/dev/null, /dev/full) and mode 0000 alone.
-	if d.mode != 0 && st.Mode().IsRegular() && st.Mode().Perm() != d.mode {
-		if err := f.Chmod(d.mode); err != nil {
-			_ = f.Close()
-			return nil, fmt.Errorf("set mode %#o: %w", d.mode, err)
+	// A new file gets exactly the configured mode (whatever the umask
+	// took away). An existing regular file is tightened to it but never
+	// loosened: a bit the file lacks is not added, so enabling a device
+	// cannot make an existing file readable, writable or executable by
+	// more users. Devices (/dev/null, /dev/full) and mode 0000 are left
+	// alone.
+	if d.mode != 0 && st.Mode().IsRegular() {
+		want := d.mode
+		if existed {
+			want = restrictedMode(st.Mode().Perm(), d.mode)
+		}
+		if want != st.Mode().Perm() {
+			if err := f.Chmod(want); err != nil {
+				_ = f.Close()
+				return nil, fmt.Errorf("set mode %#o: %w", want, err)
+			}
 		}
 	}
 	return f, nil
+}
+
+// restrictedMode is the mode an existing file with permissions current
+// gets for a device configured with mode: only the bits both allow, and
+// never an execute bit.
+func restrictedMode(current, mode os.FileMode) os.FileMode {
+	return current & mode &^ 0o111
 }
 
 func exists(path string) (bool, error) {
@@ -269,11 +298,18 @@ func (d *Device) write(line []byte) error {
 		}
 		d.f = f
 	}
+	if d.torn {
+		// An earlier entry was cut short and could not be removed: end
+		// its line, so this entry starts a line of its own.
+		line = append([]byte{'\n'}, line...)
+	}
 	n, err := d.f.Write(line)
 	if err == nil {
+		d.torn = false
 		return nil
 	}
 	if n > 0 {
+		d.dropPartial(n)
 		return fmt.Errorf("write audit file %q: %w", d.path, err)
 	}
 	_ = d.f.Close()
@@ -283,10 +319,32 @@ func (d *Device) write(line []byte) error {
 		return fmt.Errorf("write audit file %q: %w (reopen: %w)", d.path, err, rerr)
 	}
 	d.f = f
-	if _, err := d.f.Write(line); err != nil {
+	if n, err := d.f.Write(line); err != nil {
+		if n > 0 {
+			d.dropPartial(n)
+		}
 		return fmt.Errorf("write audit file %q: %w", d.path, err)
 	}
+	d.torn = false
 	return nil
+}
+
+// dropPartial removes the n bytes of an entry that a failed write left at
+// the end of the file, so that the file ends at a line boundary again and
+// a one-entry-per-line reader never sees a truncated entry glued to the
+// next one. When the file cannot be cut back, the next entry starts with
+// a newline instead, leaving the broken entry alone on its line. The lock
+// is held; the device is the file's only writer (two devices may not share
+// a file).
+func (d *Device) dropPartial(n int) {
+	st, err := d.f.Stat()
+	if err == nil {
+		err = d.f.Truncate(st.Size() - int64(n))
+	}
+	if err != nil {
+		d.torn = true
+		d.logger.Error("a partial audit entry could not be removed; the next entry starts on a new line", "error", err)
+	}
 }
 
 func writeAll(w io.Writer, b []byte) error {

@@ -150,7 +150,7 @@ func TestFileRequestAndResponse(t *testing.T) {
 		"response.data.data.password":    {fmt.Sprint(resp.Response.Data["data"].(map[string]any)["password"]), hash(secret)},
 		"response.auth.client_token":     {resp.Response.Auth.ClientToken, hash(newToken)},
 		"response.auth.accessor":         {resp.Response.Auth.Accessor, hash(newAcc)},
-		"response.data.metadata.version": {fmt.Sprint(resp.Response.Data["metadata"].(map[string]any)["version"]), "1"},
+		"response.data.metadata.version": {fmt.Sprint(resp.Response.Data["metadata"].(map[string]any)["version"]), hash("1")},
 	}
 	for field, c := range checks {
 		if c[0] != c[1] {
@@ -254,6 +254,11 @@ func TestFileMode(t *testing.T) {
 	if st, _ := os.Stat(def); st.Mode().Perm() != 0o600 {
 		t.Fatalf("existing file mode %v", st.Mode().Perm())
 	}
+	// An existing file is never loosened: 0600 stays 0600 under 0644.
+	newDevice(t, map[string]string{"file_path": def, "mode": "0644"})
+	if st, _ := os.Stat(def); st.Mode().Perm() != 0o600 {
+		t.Fatalf("existing 0600 file loosened to %v", st.Mode().Perm())
+	}
 	// 0000 leaves an existing file's mode alone.
 	if err := os.Chmod(def, 0o644); err != nil {
 		t.Fatal(err)
@@ -292,6 +297,8 @@ func TestFileBadOptions(t *testing.T) {
 		"mode not octal":       {"file_path": target, "mode": "0689"},
 		"mode words":           {"file_path": target, "mode": "rw-r--r--"},
 		"mode too large":       {"file_path": target, "mode": "7777"},
+		"mode executable":      {"file_path": target, "mode": "0755"},
+		"mode group execute":   {"file_path": target, "mode": "0650"},
 		"format unknown":       {"file_path": target, "format": "yaml"},
 		"hmac_accessor":        {"file_path": target, "hmac_accessor": "perhaps"},
 		"log_raw":              {"file_path": target, "log_raw": "sometimes"},

@@ -177,7 +177,7 @@ func (s *Store) insert(ctx context.Context, e *Entry, parent *Entry) error {
 	if h := s.getHooks(); h != nil {
 		if err := h.TokenCreated(ctx, e.clone()); err != nil {
 			if rerr := s.revokeTree(ctx, e.sum); rerr != nil {
-				s.logger.Error("undoing a token creation failed", "accessor", e.Accessor, "error", rerr)
+				s.logger.Error("undoing a token creation failed", "path", e.Path, "error", rerr)
 			}
 			return fmt.Errorf("record new token: %w", err)
 		}
@@ -219,7 +219,7 @@ func (s *Store) commitNew(ctx context.Context, e *Entry, custom, hasParent bool,
 	if err := s.storage.Commit(ctx, ops); err != nil {
 		return fmt.Errorf("store token: %w", err)
 	}
-	s.logger.Debug("token created", "accessor", e.Accessor, "path", e.Path, "orphan", !hasParent)
+	s.logger.Debug("token created", "path", e.Path, "orphan", !hasParent)
 	return nil
 }
 

@@ -208,6 +208,6 @@ func (s *Store) destroy(ctx context.Context, e *Entry) error {
 		return fmt.Errorf("delete token: %w", err)
 	}
 	s.cacheDrop(e.sum)
-	s.logger.Debug("token revoked", "accessor", e.Accessor)
+	s.logger.Debug("token revoked", "path", e.Path)
 	return nil
 }

@@ -63,7 +63,8 @@ type Config struct {
 	Storage logical.Storage
 	// System gives the clock and the auth/token mount's TTLs.
 	System logical.SystemView
-	// Logger receives the store's logs; tokens are never logged.
+	// Logger receives the store's logs; tokens and accessors are never
+	// logged, at any level.
 	Logger *slog.Logger
 	// Hooks may be nil and set later with SetHooks.
 	Hooks Hooks

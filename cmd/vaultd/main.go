@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/vaultd/vaultd/agent"
 )
 
 func main() {
@@ -26,6 +28,7 @@ const mainUsage = `Usage: vaultd <command> [args]
 
 Commands:
     server      Start a vaultd server
+    agent       Log in, render secrets to files and keep them fresh
     status      Print the seal status
     operator    Initialise, unseal and seal a server
     version     Print the version
@@ -50,6 +53,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	switch args[0] {
 	case "server":
 		return runServer(ctx, args[1:], stdout, stderr)
+	case "agent":
+		return agent.Main(ctx, args[1:], stdout, stderr)
 	case "status":
 		return c.status(ctx, args[1:])
 	case "operator":

@@ -22,7 +22,8 @@ const shutdownGrace = 30 * time.Second
 
 // startServer builds and runs the server described by opts until ctx is
 // cancelled (SIGINT/SIGTERM), and returns the exit code. SIGHUP reloads the
-// log level from the config files and reopens the audit files.
+// log level from the config files, reopens the audit files and reloads the
+// listeners' TLS certificates.
 func startServer(ctx context.Context, opts serverOptions, stdout, stderr io.Writer) int {
 	conf, err := loadServerConfig(opts)
 	if err != nil {
@@ -92,8 +93,9 @@ loop:
 	return code
 }
 
-// reload is SIGHUP: a new log level from the config files, and every audit
-// file reopened (for logrotate).
+// reload is SIGHUP: a new log level from the config files, every audit
+// file reopened (for logrotate), and every listener's TLS certificate
+// loaded again from its files (kept when the new ones fail to load).
 func reload(ctx context.Context, n *node.Node, opts serverOptions, level *slog.LevelVar, logger *slog.Logger) {
 	if !opts.Dev {
 		conf, err := config.LoadFiles(opts.ConfigPaths)
@@ -105,6 +107,9 @@ func reload(ctx context.Context, n *node.Node, opts serverOptions, level *slog.L
 	}
 	if err := n.Core.ReopenAudit(ctx); err != nil {
 		logger.Error("reload: reopening audit devices failed", "error", err)
+	}
+	if err := n.ReloadTLS(); err != nil {
+		logger.Error("reload: TLS certificates not reloaded; the old ones stay in use", "error", err)
 	}
 	logger.Info("reloaded", "log_level", level.Level().String())
 }

@@ -92,7 +92,7 @@ func TestConfigReferenceFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	flagLine := regexp.MustCompile(`^\s+-([a-z][a-z0-9-]*)`)
-	for _, args := range [][]string{{"server", "-h"}, {"status", "-h"}, {"operator", "init", "-h"}, {"operator", "unseal", "-h"}, {"operator", "seal", "-h"}} {
+	for _, args := range [][]string{{"server", "-h"}, {"agent", "-h"}, {"status", "-h"}, {"operator", "init", "-h"}, {"operator", "unseal", "-h"}, {"operator", "seal", "-h"}} {
 		out, _ := exec.Command(bin, args...).CombinedOutput()
 		found := 0
 		for _, line := range strings.Split(string(out), "\n") {

@@ -22,7 +22,8 @@ import (
 // prefix; file_path=discard accepts and drops everything.
 func TestAuditDeviceOptions(t *testing.T) {
 	ctx := context.Background()
-	s := vaulttest.Start(t, vaulttest.Options{})
+	// prefix needs allow_audit_log_prefixing (TestAuditPrefixNeedsConfig).
+	s := vaulttest.Start(t, vaulttest.Options{AllowAuditLogPrefixing: true})
 	c := s.Client
 	logs := t.TempDir()
 	path := func(name string) string { return filepath.Join(logs, name+".log") }

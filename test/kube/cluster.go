@@ -34,6 +34,11 @@ type Options struct {
 	ExtraAPIServerFlags []string
 	// StartTimeout bounds the wait for etcd and /readyz (default 90s).
 	StartTimeout time.Duration
+	// IssuerAtHost makes the API server's own URL the service-account
+	// issuer (Cluster.Issuer, the iss claim), with its JWKS at
+	// <Host>/openid/v1/jwks, so that a relying party can use OIDC
+	// discovery against the API server. Otherwise the issuer is Issuer.
+	IssuerAtHost bool
 }
 
 // Cluster is a running etcd and kube-apiserver.
@@ -129,6 +134,9 @@ func startIn(ctx context.Context, dir string, opts Options) (*Cluster, error) {
 		logger:                     logger,
 		spawner:                    make(chan func()),
 	}
+	if opts.IssuerAtHost {
+		c.Issuer = c.Host
+	}
 	go runSpawner(c.spawner)
 	startCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -178,7 +186,7 @@ func (c *Cluster) startAPIServer(ctx context.Context, bin string, etcdPort, port
 		"--cert-dir=" + filepath.Join(c.Dir, "pki"),
 		"--tls-cert-file=" + keys.servingCert,
 		"--tls-private-key-file=" + keys.servingKey,
-		"--service-account-issuer=" + Issuer,
+		"--service-account-issuer=" + c.Issuer,
 		"--service-account-key-file=" + keys.saKeyPath,
 		"--service-account-signing-key-file=" + keys.saKeyPath,
 		"--service-cluster-ip-range=10.96.0.0/24",
@@ -187,6 +195,9 @@ func (c *Cluster) startAPIServer(ctx context.Context, bin string, etcdPort, port
 		"--endpoint-reconciler-type=none",
 		"--profiling=false",
 		"--v=1",
+	}
+	if c.Issuer != Issuer {
+		args = append(args, "--service-account-jwks-uri="+c.Host+"/openid/v1/jwks")
 	}
 	args = append(args, extra...)
 	if err := c.spawn("kube-apiserver", bin, args); err != nil {

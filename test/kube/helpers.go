@@ -130,6 +130,23 @@ func (c *Cluster) EnsureClusterRole(ctx context.Context, name string, rules []rb
 	return nil
 }
 
+// AllowAnonymousIssuerDiscovery binds system:service-account-issuer-discovery
+// to system:unauthenticated, so that anyone may read the API server's
+// /.well-known/openid-configuration and /openid/v1/jwks, as an operator
+// does to let relying parties outside the cluster verify its tokens.
+func (c *Cluster) AllowAnonymousIssuerDiscovery(ctx context.Context) error {
+	binding := &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "vaultd-test-anonymous-issuer-discovery"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: "system:service-account-issuer-discovery"},
+		Subjects:   []rbacv1.Subject{{APIGroup: "rbac.authorization.k8s.io", Kind: "Group", Name: "system:unauthenticated"}},
+	}
+	_, err := c.Clientset.RbacV1().ClusterRoleBindings().Create(ctx, binding, metav1.CreateOptions{})
+	if err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("kube harness: anonymous issuer discovery: %w", err)
+	}
+	return nil
+}
+
 // CreateReviewer makes a service account that may call the TokenReview API
 // (system:auth-delegator) and read namespaces (for label selectors), as an
 // operator sets up for a Vault-style Kubernetes auth method, and returns a
