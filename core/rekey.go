@@ -152,6 +152,12 @@ func (c *Core) RekeyUpdate(ctx context.Context, share []byte, nonce string) (*Re
 			return err
 		}
 		c.ops.rekey = nil
+		if g := c.ops.genRoot; g != nil {
+			// Its shares (and threshold) are the old ones now.
+			g.progress.Reset()
+			c.ops.genRoot = nil
+			c.logger.Info("root generation canceled by the rekey", "nonce", g.nonce)
+		}
 		c.logger.Info("rekey complete", "nonce", a.nonce, "shares", a.next.SecretShares, "threshold", a.next.SecretThreshold)
 		result = &RekeyResult{Nonce: a.nonce, Complete: true, Shares: shares, PGPFingerprints: []string{}}
 		return nil

@@ -53,6 +53,9 @@ func TestRekeyOldSharesStopWorking(t *testing.T) {
 	_, err = c.Sys().RekeyUpdate(oldShares[0], "wrong-nonce")
 	wantStatus(t, err, http.StatusBadRequest, "wrong nonce")
 
+	// A root generation under way gathers old shares: the rekey ends it.
+	_, err = c.Sys().GenerateRootInit("", "")
+	must(t, err, "generate-root init")
 	var res *api.RekeyUpdateResponse
 	for i, share := range oldShares[1:4] {
 		res, err = c.Sys().RekeyUpdate(share, st.Nonce)
@@ -63,6 +66,9 @@ func TestRekeyOldSharesStopWorking(t *testing.T) {
 	}
 	if len(res.Keys) != 3 || len(res.KeysB64) != 3 {
 		t.Fatalf("rekey answer: %+v", res)
+	}
+	if gr, err := c.Sys().GenerateRootStatus(); err != nil || gr.Started || gr.Required != 2 {
+		t.Fatalf("generate-root after the rekey: %+v %v", gr, err)
 	}
 	sst, err := c.Sys().SealStatus()
 	must(t, err, "seal-status")
