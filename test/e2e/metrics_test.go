@@ -130,6 +130,17 @@ func TestMetricsAccess(t *testing.T) {
 	if status != http.StatusForbidden {
 		t.Fatalf("metrics without a token: %d", status)
 	}
+	// A token's policy decides: read on sys/metrics lets it scrape; the
+	// default policy does not.
+	must(t, s.Client.Sys().PutPolicy("scraper", `path "sys/metrics" { capabilities = ["read"] }`), "policy")
+	for pol, want := range map[string]int{"scraper": http.StatusOK, "default": http.StatusForbidden} {
+		tok, err := s.Client.Auth().Token().Create(&api.TokenCreateRequest{Policies: []string{pol}})
+		must(t, err, "token")
+		status, _ := kvSend(t, s.NewClient(tok.Auth.ClientToken), http.MethodGet, "sys/metrics?format=prometheus", "", "")
+		if status != want {
+			t.Errorf("metrics with policy %s: %d, want %d", pol, status, want)
+		}
+	}
 	// With unauthenticated_metrics_access a scraper needs no token, and a
 	// sealed node still reports that it is sealed.
 	c := startNode(t, func(l *config.Listener) { l.UnauthenticatedMetricsAccess = true })
