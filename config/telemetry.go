@@ -15,8 +15,10 @@ type Telemetry struct {
 	// PrometheusRetentionTime is how long observations count in the
 	// Prometheus summaries; 0 turns ?format=prometheus off, as in Vault.
 	PrometheusRetentionTime time.Duration
-	// DisableHostname drops the host label from every metric.
-	DisableHostname bool
+	// DisableHostname drops the host label from every metric, unless
+	// EnableHostnameLabel keeps it.
+	DisableHostname     bool
+	EnableHostnameLabel bool
 	// UsageGaugePeriod is accepted for Vault configs; vaultd computes its
 	// usage gauges (lease and token counts) from memory at each scrape.
 	// "none" (UsageGaugesOff) turns them off.
@@ -42,13 +44,15 @@ func (p *fileParser) telemetryBlock(cfg *Config, b block) {
 	}
 	t := &Telemetry{PrometheusRetentionTime: DefaultPrometheusRetention, UsageGaugePeriod: 10 * time.Minute, at: b.at}
 	before := len(p.errs)
-	for _, f := range p.fields(b, "prometheus_retention_time", "disable_hostname", "usage_gauge_period") {
+	for _, f := range p.fields(b, "prometheus_retention_time", "disable_hostname", "enable_hostname_label", "usage_gauge_period") {
 		var err error
 		switch f.key {
 		case "prometheus_retention_time":
 			t.PrometheusRetentionTime, err = f.duration()
 		case "disable_hostname":
 			t.DisableHostname, err = f.boolean()
+		case "enable_hostname_label":
+			t.EnableHostnameLabel, err = f.boolean()
 		case "usage_gauge_period":
 			if s, serr := f.str(); serr == nil && s == "none" {
 				t.UsageGaugesOff, t.UsageGaugePeriod = true, 0

@@ -11,13 +11,14 @@ func TestTelemetryStanza(t *testing.T) {
 telemetry {
   prometheus_retention_time = "30s"
   disable_hostname = true
+  enable_hostname_label = true
   usage_gauge_period = "none"
 }`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	got := cfg.TelemetryOrDefault()
-	if got.PrometheusRetentionTime != 30*time.Second || !got.DisableHostname || !got.UsageGaugesOff {
+	if got.PrometheusRetentionTime != 30*time.Second || !got.DisableHostname || !got.EnableHostnameLabel || !got.UsageGaugesOff {
 		t.Fatalf("telemetry: %+v", got)
 	}
 	none, _ := Parse("y.hcl", []byte(`ui = true`))

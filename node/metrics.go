@@ -11,7 +11,7 @@ func newMetrics(conf *config.Config) *metrics.Metrics {
 	t := conf.TelemetryOrDefault()
 	return metrics.New(metrics.Config{
 		RetentionTime:      t.PrometheusRetentionTime,
-		DisableHostname:    t.DisableHostname,
+		DisableHostname:    t.DisableHostname && !t.EnableHostnameLabel,
 		DisableUsageGauges: t.UsageGaugesOff,
 	})
 }
