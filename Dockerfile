@@ -4,7 +4,11 @@
 #     --build-arg BUILD_DATE=$(date -u +%Y-%m-%dT%H:%M:%SZ) .
 #   docker run -p 8200:8200 -v $PWD/config:/vault/config:ro vaultd
 #   docker run -p 8200:8200 vaultd vaultd server -dev -dev-listen-address=0.0.0.0:8200
+#   docker exec <container> vault status
 #
+# The image answers to two names: /usr/local/bin/vault is a link to
+# vaultd, so the vault CLI's commands (vault kv put, vault policy write,
+# vault operator unseal, ...) work in the container as they are written.
 # The server runs as uid 10001 and reads every .hcl and .json file in
 # /vault/config; keep the bbolt store under /vault/data. Unless the config
 # sets disable_mlock = true, the server locks its memory, which a non-root
@@ -26,8 +30,10 @@ ENV CGO_ENABLED=0
 RUN go build -trimpath -ldflags "-s -w -X main.commit=${COMMIT} -X main.buildDate=${BUILD_DATE}" -o /out/vaultd ./cmd/vaultd
 
 # The final image's files: passwd and group entries for the non-root user,
-# and the directories it works in. Only the data directory is its own.
-RUN mkdir -p /rootfs/etc /rootfs/vault/data /rootfs/vault/config && \
+# the directories it works in (only the data directory is its own), and
+# the link that lets vaultd be run as vault.
+RUN mkdir -p /rootfs/etc /rootfs/vault/data /rootfs/vault/config /rootfs/usr/local/bin && \
+    ln -s vaultd /rootfs/usr/local/bin/vault && \
     printf 'root:x:0:0:root:/root:/sbin/nologin\nvaultd:x:10001:10001:vaultd:/vault:/sbin/nologin\n' > /rootfs/etc/passwd && \
     printf 'root:x:0:\nvaultd:x:10001:\n' > /rootfs/etc/group && \
     chown 10001:10001 /rootfs/vault/data && \

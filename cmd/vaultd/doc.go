@@ -1,14 +1,13 @@
 // Command vaultd is a secrets server that speaks HashiCorp Vault's HTTP API,
-// and the client for its unseal ceremony.
+// and the client for it. It does the same under the name vault (the image
+// links /usr/local/bin/vault to it).
 //
 //	vaultd server -config=/vault/config     run the server (or -dev)
-//	vaultd status                            seal state; exit 2 when sealed
-//	vaultd operator init                     initialise: print the shares and root token
-//	vaultd operator unseal [KEY]             give one unseal key share
-//	vaultd operator seal                     seal the server
 //	vaultd version                           print the version
+//	vault <command> …                        the client commands of package command:
+//	                                         read, write, kv, policy, auth, secrets,
+//	                                         token, login, audit, lease, operator, status
 //
-// Flags are Vault's single-dash flags. The client subcommands read
-// VAULT_ADDR, VAULT_TOKEN, VAULT_CACERT and VAULT_SKIP_VERIFY (and the other
-// variables github.com/hashicorp/vault/api reads), as the vault CLI does.
+// This package only dispatches: the server is here, every client command is
+// in github.com/vaultd/vaultd/command.
 package main

@@ -118,3 +118,28 @@ func envOr(name, fallback string) string {
 	}
 	return fallback
 }
+
+// newFlagSet makes a subcommand's flag set: errors are returned, not fatal,
+// and -h prints usage followed by the flags.
+func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usage)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses args; when done is true the command is over (after -h,
+// code 0; after a bad flag, code 1, the flag package having said why).
+func parseFlags(fs *flag.FlagSet, args []string) (code int, done bool) {
+	err := fs.Parse(args)
+	switch {
+	case err == nil:
+		return 0, false
+	case errors.Is(err, flag.ErrHelp):
+		return 0, true
+	}
+	return 1, true
+}

@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -248,4 +249,48 @@ func TestImageRunsAsNonRoot(t *testing.T) {
 func lastLine(b []byte) string {
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
 	return lines[len(lines)-1]
+}
+
+// TestImageVaultLink lays the built binary out as the image does, with the
+// Dockerfile's vault link beside it, and runs both names: the same
+// version, and the client commands under the name vault.
+func TestImageVaultLink(t *testing.T) {
+	skipUnlessLinux(t)
+	img := dockerImageOf(t)
+	bin, _ := vaultdBinary.get(t)
+	root := t.TempDir()
+	dir := filepath.Join(root, filepath.Dir(img.binary))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	copyFile(t, bin, filepath.Join(root, img.binary))
+	found := false
+	for link, target := range img.links {
+		if filepath.Base(link) != "vault" {
+			continue
+		}
+		found = true
+		if err := os.Symlink(target, filepath.Join(root, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !found {
+		t.Fatalf("the Dockerfile links no vault (links: %v)", img.links)
+	}
+	vault := filepath.Join(dir, "vault")
+	want, err := exec.Command(filepath.Join(root, img.binary), "version").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := exec.Command(vault, "version").Output()
+	if err != nil || string(got) != string(want) {
+		t.Errorf("vault version = %q (%v), vaultd version = %q", got, err, want)
+	}
+	cmd := exec.Command(vault, "kv", "get", "-address=http://127.0.0.1:1", "secret/x")
+	cmd.Env = []string{"HOME=" + root, "VAULT_MAX_RETRIES=0"}
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 2 || !strings.Contains(string(out), "connection refused") {
+		t.Errorf("vault kv get against nothing: %v\n%s", err, out)
+	}
 }

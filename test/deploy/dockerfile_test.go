@@ -30,6 +30,9 @@ type dockerImage struct {
 	env   map[string]string
 	// entrypoint and cmd of the final stage, in exec form.
 	entrypoint, cmd []string
+	// links are the symbolic links the final stage gets from a build
+	// stage (made there with ln -s and copied in): path → target.
+	links map[string]string
 }
 
 // instruction is one Dockerfile instruction with its continuation lines
@@ -87,11 +90,19 @@ func parseDockerfile(text string) (*dockerImage, error) {
 	if last < 0 {
 		return nil, fmt.Errorf("Dockerfile: no FROM")
 	}
-	img := &dockerImage{uid: -1, env: map[string]string{}}
+	img := &dockerImage{uid: -1, env: map[string]string{}, links: map[string]string{}}
 	args := map[string]string{}
+	stageLinks := map[string]map[string]string{} // stage name → link → target
+	stage := ""
 	for i, in := range ins {
 		final := i > last
 		switch in.op {
+		case "FROM":
+			words := strings.Fields(in.args)
+			stage = ""
+			if len(words) == 3 && strings.EqualFold(words[1], "AS") {
+				stage = words[2]
+			}
 		case "ARG":
 			name, val, _ := strings.Cut(in.args, "=")
 			args[strings.TrimSpace(name)] = strings.Trim(strings.TrimSpace(val), `"`)
@@ -102,6 +113,14 @@ func parseDockerfile(text string) (*dockerImage, error) {
 				}
 			}
 		case "RUN":
+			if !final && stage != "" {
+				for link, target := range findLinks(in.args) {
+					if stageLinks[stage] == nil {
+						stageLinks[stage] = map[string]string{}
+					}
+					stageLinks[stage][link] = target
+				}
+			}
 			if !final && img.build == nil {
 				if cmd, env := findGoBuild(expandArgs(in.args, args)); cmd != nil {
 					img.build = cmd
@@ -116,6 +135,9 @@ func parseDockerfile(text string) (*dockerImage, error) {
 		}
 		if err := img.finalStage(in); err != nil {
 			return nil, err
+		}
+		if in.op == "COPY" {
+			img.copyLinks(in, stageLinks)
 		}
 	}
 	if img.build == nil {
@@ -163,6 +185,45 @@ func (img *dockerImage) finalStage(in instruction) error {
 		img.cmd = listArgs(in.args)
 	}
 	return nil
+}
+
+// copyLinks records the links a COPY --from=stage brings into the image.
+func (img *dockerImage) copyLinks(in instruction, stageLinks map[string]map[string]string) {
+	words := shellWords(in.args)
+	from := ""
+	var plain []string
+	for _, w := range words {
+		if v, ok := strings.CutPrefix(w, "--from="); ok {
+			from = v
+		} else if !strings.HasPrefix(w, "--") {
+			plain = append(plain, w)
+		}
+	}
+	if from == "" || len(plain) != 2 {
+		return
+	}
+	src, dst := plain[0], plain[1]
+	for link, target := range stageLinks[from] {
+		switch {
+		case link == src:
+			img.links[dst] = target
+		case strings.HasSuffix(src, "/") && strings.HasPrefix(link, src):
+			img.links[path.Join(dst, strings.TrimPrefix(link, src))] = target
+		}
+	}
+}
+
+// findLinks finds `ln -s[f] TARGET LINK` in a shell command line.
+func findLinks(line string) map[string]string {
+	out := map[string]string{}
+	for _, part := range splitShellList(line) {
+		words := shellWords(part)
+		if len(words) != 4 || words[0] != "ln" || !strings.HasPrefix(words[1], "-") || !strings.Contains(words[1], "s") {
+			continue
+		}
+		out[words[3]] = words[2]
+	}
+	return out
 }
 
 // listArgs reads the exec form ["a", "b"] or the plain form a b.

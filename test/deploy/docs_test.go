@@ -103,41 +103,31 @@ func hasRunnable(steps []step) bool {
 }
 
 // docTools are the programs the pages call: vaultd as the Dockerfile
-// builds it, and `vault` (the real CLI when one is on PATH, else vaultcli,
-// its stand-in built on the real client library).
+// builds it, and vault, which is the same binary under the name the image
+// gives it with a link.
 type docTools struct {
 	vaultd string
-	vault  string
 }
 
 func buildDocTools(t *testing.T) *docTools {
 	t.Helper()
 	bin, _ := vaultdBinary.get(t)
-	tools := &docTools{vaultd: bin}
-	if real, err := exec.LookPath("vault"); err == nil {
-		t.Logf("using the vault CLI at %s", real)
-		tools.vault = real
-		return tools
-	}
-	dir := t.TempDir()
-	tools.vault = filepath.Join(dir, "vault")
-	cmd := exec.Command("go", "build", "-o", tools.vault, "./test/deploy/internal/vaultcli")
-	cmd.Dir = repoRoot(t)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build vaultcli: %v\n%s", err, out)
-	}
-	t.Logf("no vault CLI on PATH: `vault` is test/deploy/internal/vaultcli (github.com/hashicorp/vault/api)")
-	return tools
+	return &docTools{vaultd: bin}
 }
 
 // binDir gives a page a directory of its own for PATH (and GOBIN) with
-// vault in it and, unless the page installs it itself, vaultd.
+// vault in it and, unless the page installs it itself, vaultd. vault is a
+// link to the built vaultd, as in the image.
 func (d *docTools) binDir(t *testing.T, withVaultd bool) string {
 	t.Helper()
 	dir := t.TempDir()
-	copyFile(t, d.vault, filepath.Join(dir, "vault"))
+	target := d.vaultd
 	if withVaultd {
 		copyFile(t, d.vaultd, filepath.Join(dir, "vaultd"))
+		target = "vaultd"
+	}
+	if err := os.Symlink(target, filepath.Join(dir, "vault")); err != nil {
+		t.Fatal(err)
 	}
 	return dir
 }

@@ -111,6 +111,7 @@ func TestHelmInstallDryRun(t *testing.T) {
 		"STATUS: pending-install",
 		"kubectl exec -n vaultd -ti vaultd-0 -- vaultd operator init -key-shares=5 -key-threshold=3",
 		"kubectl exec -n vaultd -ti vaultd-0 -- vaultd operator unseal",
+		"kubectl exec -n vaultd vaultd-0 -- vault status",
 		"http://vaultd.vaultd.svc:8200",
 		"Upgrades do not restart the pod",
 	} {

@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -42,6 +43,23 @@ func TestPlainManifests(t *testing.T) {
 	}
 }
 
+// TestDockerfileVaultLink: the image carries /usr/local/bin/vault as a
+// link to the vaultd binary, on the image's PATH, so that the walkthrough's
+// `kubectl exec vault-0 -- vault status` works in it.
+func TestDockerfileVaultLink(t *testing.T) {
+	img := dockerImageOf(t)
+	target, ok := img.links["/usr/local/bin/vault"]
+	if !ok {
+		t.Fatalf("the image has no /usr/local/bin/vault link (links: %v)", img.links)
+	}
+	if !path.IsAbs(target) {
+		target = path.Join("/usr/local/bin", target)
+	}
+	if target != img.binary {
+		t.Errorf("/usr/local/bin/vault points at %s, the binary is %s", target, img.binary)
+	}
+}
+
 // TestDockerfileParse pins down the parser the checks above rely on, on a
 // Dockerfile unlike the repository's.
 func TestDockerfileParse(t *testing.T) {
@@ -52,8 +70,10 @@ ARG VERSION=1.2.3
 RUN go mod download && \
     CGO_ENABLED=0 GOOS=linux go build -trimpath \
       -ldflags "-s -w -X main.version=${VERSION}" -o /out/vaultd ./cmd/vaultd ; echo done
+RUN mkdir -p /root/bin && ln -sf vaultd /root/bin/vault && ln -s /x /not/copied
 FROM gcr.io/distroless/static
 COPY --from=build --chown=1:1 /out/vaultd /bin/
+COPY --from=build /root/ /
 USER 65532:65532
 VOLUME /vault/data /vault/config
 EXPOSE 8200
@@ -72,6 +92,9 @@ CMD ["server"]
 	}
 	if img.binary != "/bin/vaultd" || img.uid != 65532 {
 		t.Errorf("binary %q uid %d", img.binary, img.uid)
+	}
+	if len(img.links) != 1 || img.links["/bin/vault"] != "vaultd" {
+		t.Errorf("links %v, want /bin/vault -> vaultd alone", img.links)
 	}
 	if strings.Join(img.volumes, ",") != "/vault/data,/vault/config" || strings.Join(img.entrypoint, " ") != "/bin/vaultd" {
 		t.Errorf("volumes %v entrypoint %v", img.volumes, img.entrypoint)

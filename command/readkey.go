@@ -1,4 +1,4 @@
-package main
+package command
 
 import (
 	"bufio"
@@ -23,20 +23,34 @@ var errNoKey = errors.New("no unseal key given: pass it as the argument, type it
 // prompt and reads without echo; otherwise it reads one line of stdin. The
 // key is never written anywhere.
 func readUnsealKey(ctx context.Context, stdin io.Reader, prompt io.Writer) (string, error) {
+	return readHidden(ctx, stdin, prompt, "Unseal Key", errNoKey)
+}
+
+// readHidden reads one secret line: from a terminal with a "label (will be
+// hidden): " prompt and echo off, otherwise the first line of stdin. An
+// empty answer is errEmpty.
+func readHidden(ctx context.Context, stdin io.Reader, prompt io.Writer, label string, errEmpty error) (string, error) {
+	var key string
+	var err error
 	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		return readFromTerminal(ctx, int(f.Fd()), prompt)
+		key, err = readFromTerminal(ctx, int(f.Fd()), prompt, label)
+	} else {
+		key, err = readLine(stdin)
 	}
-	return readLine(stdin)
+	if errors.Is(err, errNoKey) {
+		return "", errEmpty
+	}
+	return key, err
 }
 
 // readFromTerminal reads a line with echo off. An interrupt (ctx cancelled
 // by SIGINT) gives the terminal back its echo before returning.
-func readFromTerminal(ctx context.Context, fd int, prompt io.Writer) (string, error) {
+func readFromTerminal(ctx context.Context, fd int, prompt io.Writer, label string) (string, error) {
 	state, err := term.GetState(fd)
 	if err != nil {
 		return "", fmt.Errorf("reading the terminal: %w", err)
 	}
-	fmt.Fprint(prompt, "Unseal Key (will be hidden): ")
+	fmt.Fprintf(prompt, "%s (will be hidden): ", label)
 	type result struct {
 		b   []byte
 		err error

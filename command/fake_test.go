@@ -1,4 +1,4 @@
-package main
+package command
 
 import (
 	"encoding/base64"
@@ -18,9 +18,10 @@ import (
 // state for an unseal ceremony to progress.
 //
 // The tests that use it are unit tests of the CLI's flag parsing, output
-// formatting and exit codes. They do not exercise vaultd's server: the
-// end-to-end test that drives these subcommands against a real vaultd comes
-// with the server wiring.
+// formatting and exit codes. They do not exercise vaultd's server; the
+// end-to-end tests (walkthrough_test.go, golden_test.go and the others
+// named *_test.go in package command_test) run the built binary against a
+// real one.
 type fakeVault struct {
 	t *testing.T
 
