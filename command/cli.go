@@ -40,7 +40,7 @@ func commands() []spec {
 	for _, family := range [][]spec{
 		logicalCommands(), kvCommands(), kvMetadataCommands(), policyCommands(),
 		authCommands(), secretsCommands(), tokenCommands(), loginCommands(),
-		auditCommands(), leaseCommands(), operatorCommands(), statusCommands(),
+		auditCommands(), leaseCommands(), operatorCommands(), operatorCeremonyCommands(), pathHelpCommands(), statusCommands(),
 		unwrapCommands(), migrateCommands(),
 	} {
 		all = append(all, family...)

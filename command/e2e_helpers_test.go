@@ -146,6 +146,9 @@ var volatile = []struct {
 	{regexp.MustCompile(`\b(auth_[a-z]+|kv|system|cubbyhole|identity|file|token)_[0-9a-f]{8}\b`), "${1}_xxxxxxxx"},
 	{regexp.MustCompile(`(accessor"?:?\s+"?)[A-Za-z0-9]{24}\b`), "${1}<ACCESSOR>"},
 	{regexp.MustCompile(`vault-cluster-[0-9a-f]{8}`), "vault-cluster-<ID>"},
+	// The barrier's write count depends on what ran before on the server.
+	{regexp.MustCompile(`(Encryption Count\s+)\d+`), "${1}<N>"},
+	{regexp.MustCompile(`("encryptions": )\d+`), "${1}<N>"},
 	{regexp.MustCompile(`http://127\.0\.0\.1:\d+`), "http://<ADDR>"},
 	{regexp.MustCompile(`(creation_time"?:?\s+)\d+`), "${1}<UNIX>"},
 	{regexp.MustCompile(`/tmp/[^\s"]+/`), "<TMP>/"},

@@ -41,6 +41,8 @@ type Config struct {
 	// Version and BuildDate are reported by seal-status and health.
 	Version   string
 	BuildDate string
+	// Metrics receives the core's metrics; nil drops them.
+	Metrics logical.MetricSink
 }
 
 // InitParams are the parameters of PUT sys/init.

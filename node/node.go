@@ -18,6 +18,7 @@ import (
 	"github.com/vaultd/vaultd/config"
 	"github.com/vaultd/vaultd/core"
 	"github.com/vaultd/vaultd/logical"
+	"github.com/vaultd/vaultd/metrics"
 	"github.com/vaultd/vaultd/registry"
 	"github.com/vaultd/vaultd/server"
 	"github.com/vaultd/vaultd/storage"
@@ -30,7 +31,9 @@ const Version = "1.18.0+vaultd"
 
 // Node is one server: its core and its listeners.
 type Node struct {
-	Core    *core.Core
+	Core *core.Core
+	// Metrics is the node's own Prometheus registry and sink.
+	Metrics *metrics.Metrics
 	logger  *slog.Logger
 	servers []*server.Server
 	lns     []net.Listener
@@ -58,6 +61,8 @@ func New(ctx context.Context, conf *config.Config, opts Options) (*Node, error) 
 	if err != nil {
 		return nil, err
 	}
+	mt := newMetrics(conf)
+	phys = metrics.WrapStorage(phys, storageType, mt)
 	c, err := core.New(ctx, core.Config{
 		Physical:               phys,
 		StorageType:            storageType,
@@ -72,12 +77,14 @@ func New(ctx context.Context, conf *config.Config, opts Options) (*Node, error) 
 		ClusterName:            conf.ClusterName,
 		Version:                Version,
 		BuildDate:              opts.BuildDate,
+		Metrics:                mt,
 	})
 	if err != nil {
 		_ = phys.Close()
 		return nil, err
 	}
-	n := &Node{Core: c, logger: logger, serveErr: make(chan error, len(conf.Listeners))}
+	registerGauges(mt, c)
+	n := &Node{Core: c, Metrics: mt, logger: logger, serveErr: make(chan error, len(conf.Listeners))}
 	if err := n.listen(conf.Listeners); err != nil {
 		_ = n.closeListeners()
 		_ = c.Shutdown(ctx)
@@ -126,6 +133,10 @@ func (n *Node) listen(listeners []*config.Listener) error {
 			TLSKeyFile:     l.TLSKeyFile,
 			TLSMinVersion:  l.TLSMinVersion,
 			MaxRequestSize: l.MaxRequestSize,
+			Limits:         serverLimits(l.ListenerLimits),
+			Metrics:        n.Metrics,
+			// Vault's listener telemetry block.
+			UnauthenticatedMetrics: l.UnauthenticatedMetricsAccess,
 		})
 		if err != nil {
 			return fmt.Errorf("listener %s: %w", l.Address, err)

@@ -45,6 +45,8 @@ func (s *Server) routes() http.Handler {
 	r.Handle("/v1/"+pathSeal, http.HandlerFunc(s.handleSeal))
 	r.Handle("/v1/"+pathHealth, http.HandlerFunc(s.handleHealth))
 	r.Handle("/v1/"+pathLeader, http.HandlerFunc(s.handleLeader))
+	s.operatorRoutes(r)
+	r.Handle("/v1/"+pathMetrics, http.HandlerFunc(s.handleMetrics))
 	r.Handle("/v1/*", http.HandlerFunc(s.handleLogical))
 	return r
 }
@@ -53,7 +55,7 @@ func (s *Server) routes() http.Handler {
 // core is sealed.
 func servedWhileSealed(path string) bool {
 	switch path {
-	case pathHealth, pathSealStatus, pathInit, pathUnseal, pathLeader:
+	case pathHealth, pathSealStatus, pathInit, pathUnseal, pathLeader, pathMetrics:
 		return true
 	}
 	return false

@@ -98,6 +98,11 @@ listener "tcp" {
 {{- else }}
   tls_disable = true
 {{- end }}
+{{- if and .Values.serviceMonitor.enabled .Values.serviceMonitor.unauthenticatedMetricsAccess }}
+  telemetry {
+    unauthenticated_metrics_access = true
+  }
+{{- end }}
 }
 
 api_addr      = "{{ include "vaultd.scheme" . }}://{{ include "vaultd.fullname" . }}.{{ .Release.Namespace }}.svc:{{ .Values.service.port }}"
