@@ -45,26 +45,20 @@ func (f *Formatter) Options() FormatOptions { return f.opts }
 func (f *Formatter) Hash(input string) string { return f.mac.sum(input) }
 
 // FormatRequest returns the request entry of in, encoded as one whole
-// line: prefix, entry, newline.
+// line: prefix, entry, newline. It is AppendRequest into a new buffer.
 func (f *Formatter) FormatRequest(in *LogInput) ([]byte, error) {
-	e, err := f.RequestEntry(in)
-	if err != nil {
-		return nil, err
-	}
-	return f.Encode(e)
+	return f.AppendRequest(make([]byte, 0, len(f.opts.Prefix)+1024), in)
 }
 
 // FormatResponse returns the response entry of in, encoded as one whole
 // line.
 func (f *Formatter) FormatResponse(in *LogInput) ([]byte, error) {
-	e, err := f.ResponseEntry(in)
-	if err != nil {
-		return nil, err
-	}
-	return f.Encode(e)
+	return f.AppendResponse(make([]byte, 0, len(f.opts.Prefix)+1024), in)
 }
 
-// Encode writes e in the formatter's format, prefixed and ending in a
+// Encode writes e (as built by RequestEntry or ResponseEntry) in the
+// formatter's format with encoding/json; FormatRequest and FormatResponse
+// write the same bytes in one pass. Encode writes e, prefixed and ending in a
 // newline. JSON escapes control characters in strings and JSONx escapes
 // them as character references, so the only newline is the last byte
 // (unless the configured prefix holds one).

@@ -39,6 +39,8 @@ type Barrier struct {
 	mu sync.Mutex
 	// keys is the unsealed keyring, nil while sealed.
 	keys atomic.Pointer[keyring]
+	// observe, when set, times Get, List and Commit.
+	observe func(op string, start time.Time)
 }
 
 // Option configures New.
@@ -267,6 +269,7 @@ func (b *Barrier) unsealedFor(key string) (*keyring, error) {
 
 // Get reads and decrypts the entry at key; nil and no error when missing.
 func (b *Barrier) Get(ctx context.Context, key string) (*storage.Entry, error) {
+	defer b.observed("get", time.Now())
 	k, err := b.unsealedFor(key)
 	if err != nil {
 		return nil, err
@@ -302,6 +305,7 @@ func (k *keyring) open(path string, ciphertext []byte) ([]byte, error) {
 // seal encrypts value for path under the active term.
 func (k *keyring) seal(path string, value []byte) ([]byte, error) {
 	a := k.active()
+	a.encryptions.Add(1)
 	return encrypt(a.aead, a.term, path, value)
 }
 
@@ -321,6 +325,7 @@ func (b *Barrier) Delete(ctx context.Context, key string) error {
 // List returns the names directly under prefix, as storage.Backend does,
 // leaving out the reserved seal entries.
 func (b *Barrier) List(ctx context.Context, prefix string) ([]string, error) {
+	defer b.observed("list", time.Now())
 	if b.keys.Load() == nil {
 		return nil, ErrSealed
 	}
@@ -340,6 +345,11 @@ func (b *Barrier) List(ctx context.Context, prefix string) ([]string, error) {
 // Commit encrypts every put, then applies all ops in one atomic physical
 // commit. No op may touch a reserved key.
 func (b *Barrier) Commit(ctx context.Context, ops []storage.Op) error {
+	op := "put"
+	if len(ops) == 1 && ops[0].Delete {
+		op = "delete"
+	}
+	defer b.observed(op, time.Now())
 	k := b.keys.Load()
 	if k == nil {
 		return ErrSealed

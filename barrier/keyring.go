@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 )
 
@@ -15,6 +16,9 @@ type termKey struct {
 	key       []byte
 	aead      cipher.AEAD
 	installed time.Time
+	// encryptions counts the writes sealed under this term since unseal,
+	// for sys/key-status and automatic rotation.
+	encryptions atomic.Uint64
 }
 
 // keyring is an immutable snapshot of the unsealed key material. Rotate

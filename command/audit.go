@@ -12,6 +12,7 @@ import (
 
 func auditCommands() []spec {
 	return []spec{
+		auditReportSpec(),
 		{name: "audit enable", synopsis: "Enables an audit device", run: runAuditEnable, help: `Usage: vault audit enable [options] TYPE [CONFIG K=V...]
 
   Enables an audit device of TYPE at -path (default: TYPE).

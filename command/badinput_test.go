@@ -48,8 +48,11 @@ func TestBadInput(t *testing.T) {
 		{name: "permission denied", token: reader, args: []string{"write", "secret/data/x", "k=v"}, code: 2, stderr: []string{
 			"Error writing data to secret/data/x: Error making API request.\n\nURL: PUT " + s.Addr + "/v1/secret/data/x\nCode: 403. Errors:\n\n* permission denied\n"}},
 		{name: "permission denied kv", token: reader, args: []string{"kv", "put", "secret/x", "k=v"}, code: 2, stderr: []string{"Code: 403. Errors:", "* preflight capability check returned 403"}},
-		{name: "wrapping refused", args: []string{"kv", "get", "-wrap-ttl=1m", "secret/x"}, code: 2, stderr: []string{
-			"Error reading secret/data/x: Error making API request.", "* response wrapping is not supported by vaultd"}},
+		{name: "bad wrap TTL", args: []string{"kv", "put", "-wrap-ttl=banana", "secret/x", "k=v"}, code: 1, stderr: []string{`invalid value "banana" for flag -wrap-ttl`, "Usage: vault kv put"}},
+		{name: "unwrap a token that wraps nothing", args: []string{"unwrap", reader}, code: 2, stderr: []string{
+			"Error unwrapping: Error making API request.", "Code: 400. Errors:", "* wrapping token is not valid or does not exist"}},
+		{name: "unwrap with two tokens", args: []string{"unwrap", "a", "b"}, code: 1, stderr: []string{"Too many arguments (expected 0-1, got 2)", "Usage: vault unwrap"}},
+		{name: "wrapped write refused", token: reader, args: []string{"write", "-wrap-ttl=1m", "secret/data/x", "k=v"}, code: 2, stderr: []string{"Code: 403. Errors:", "* permission denied"}},
 		{name: "bad token", token: "hvs.nosuchtoken", args: []string{"read", "secret/data/x"}, code: 2, stderr: []string{"Code: 403", "* permission denied"}},
 	}
 	for _, tc := range tests {

@@ -40,7 +40,8 @@ func commands() []spec {
 	for _, family := range [][]spec{
 		logicalCommands(), kvCommands(), kvMetadataCommands(), policyCommands(),
 		authCommands(), secretsCommands(), tokenCommands(), loginCommands(),
-		auditCommands(), leaseCommands(), operatorCommands(), operatorRaftCommands(), statusCommands(),
+		auditCommands(), leaseCommands(), operatorCommands(), operatorCeremonyCommands(), operatorRaftCommands(), pathHelpCommands(), statusCommands(),
+		unwrapCommands(), migrateCommands(),
 	} {
 		all = append(all, family...)
 	}
@@ -72,6 +73,8 @@ func groupSynopsis(name string) string {
 		return "Interact with Vault's raft storage backend"
 	case "operator raft snapshot":
 		return "Restores and saves snapshots from the Raft cluster"
+	case "migrate":
+		return "Move secrets from other stores into vaultd"
 	case "print":
 		return "Prints runtime configurations"
 	}

@@ -58,6 +58,33 @@ func (c *cli) environ() []string {
 	return env
 }
 
+// setEnv sets env over the cli's environment (an empty value unsets) and
+// returns what puts it back.
+func (c *cli) setEnv(env map[string]string) (restore func()) {
+	old := map[string]*string{}
+	for k, v := range env {
+		if prev, ok := c.env[k]; ok {
+			old[k] = &prev
+		} else {
+			old[k] = nil
+		}
+		if v == "" {
+			delete(c.env, k)
+		} else {
+			c.env[k] = v
+		}
+	}
+	return func() {
+		for k, v := range old {
+			if v == nil {
+				delete(c.env, k)
+			} else {
+				c.env[k] = *v
+			}
+		}
+	}
+}
+
 type result struct {
 	code           int
 	stdout, stderr string
@@ -113,11 +140,15 @@ var volatile = []struct {
 }{
 	{regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)`), "<TIME>"},
 	{regexp.MustCompile(`\d\d [A-Z][a-z]{2} \d\d \d\d:\d\d UTC`), "<TIME>"},
+	{regexp.MustCompile(`\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)? [+-]\d{4} [A-Z]+`), "<TIME>"},
 	{regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`), "<UUID>"},
 	{regexp.MustCompile(`hvs\.[A-Za-z0-9]+`), "<TOKEN>"},
 	{regexp.MustCompile(`\b(auth_[a-z]+|kv|system|cubbyhole|identity|file|token)_[0-9a-f]{8}\b`), "${1}_xxxxxxxx"},
 	{regexp.MustCompile(`(accessor"?:?\s+"?)[A-Za-z0-9]{24}\b`), "${1}<ACCESSOR>"},
 	{regexp.MustCompile(`vault-cluster-[0-9a-f]{8}`), "vault-cluster-<ID>"},
+	// The barrier's write count depends on what ran before on the server.
+	{regexp.MustCompile(`(Encryption Count\s+)\d+`), "${1}<N>"},
+	{regexp.MustCompile(`("encryptions": )\d+`), "${1}<N>"},
 	{regexp.MustCompile(`http://127\.0\.0\.1:\d+`), "http://<ADDR>"},
 	{regexp.MustCompile(`(creation_time"?:?\s+)\d+`), "${1}<UNIX>"},
 	{regexp.MustCompile(`/tmp/[^\s"]+/`), "<TMP>/"},

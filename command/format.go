@@ -1,6 +1,7 @@
 package command
 
 import (
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -60,6 +61,9 @@ func (p *printer) data(v any) int {
 // list prints the keys of a LIST response: a "Keys" column, sorted, or
 // the keys as a JSON/YAML array (the whole response with -detailed).
 func (p *printer) list(s *api.Secret) int {
+	if s.WrapInfo != nil {
+		return p.secret(s) // -wrap-ttl: the wrapping token, not keys
+	}
 	keys, _ := s.Data["keys"].([]any)
 	if p.format != "table" {
 		if p.detailed {
@@ -365,6 +369,14 @@ func secretField(s *api.Secret, field string) (any, bool) {
 			return w.Token, true
 		case "wrapping_accessor":
 			return w.Accessor, true
+		case "wrapping_token_ttl":
+			return w.TTL, true
+		case "wrapping_token_creation_time":
+			return w.CreationTime.Format(time.RFC3339Nano), true
+		case "wrapping_token_creation_path":
+			return w.CreationPath, true
+		case "wrapped_accessor":
+			return w.WrappedAccessor, w.WrappedAccessor != ""
 		}
 	}
 	switch field {
@@ -464,4 +476,25 @@ func jsonString(v any) string {
 		return fmt.Sprint(v)
 	}
 	return string(b)
+}
+
+// progressf prints one progress line of a long run on stderr, so that
+// stdout keeps only the result.
+func (p *printer) progressf(format string, args ...any) {
+	fmt.Fprintf(p.errw, format+"\n", args...)
+}
+
+// jsonLine prints v as one line of compact JSON (JSON lines).
+func (p *printer) jsonLine(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(p.w, "%s\n", b)
+	return err
+}
+
+// csvWriter returns a CSV writer on the output; the caller flushes it.
+func (p *printer) csvWriter() *csv.Writer {
+	return csv.NewWriter(p.w)
 }

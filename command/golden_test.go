@@ -16,12 +16,16 @@ type goldenStep struct {
 	args  []string
 	stdin string
 	both  bool
+	env   map[string]string // over the cli's environment for this step
 }
 
 func step(args ...string) goldenStep    { return goldenStep{args: args} }
 func formats(args ...string) goldenStep { return goldenStep{args: args, both: true} }
 func withStdin(in string, args ...string) goldenStep {
 	return goldenStep{args: args, stdin: in}
+}
+func withEnv(env map[string]string, args ...string) goldenStep {
+	return goldenStep{args: args, env: env}
 }
 
 // TestGolden runs each command family against a real server and compares
@@ -32,6 +36,7 @@ func TestGolden(t *testing.T) {
 	s := vaulttest.Start(t, vaulttest.Options{})
 	c := newCLI(t, s)
 	auditLog := filepath.Join(t.TempDir(), "audit.log")
+	wraps := makeWraps(t, s)
 
 	families := []struct {
 		name  string
@@ -114,10 +119,40 @@ func TestGolden(t *testing.T) {
 			step("login", "-token-only", s.RootToken),
 			step("print", "token"),
 			step("login", "-method=kubernetes", "-path=nowhere", "role=r", "jwt=x"),
-			// Not served by vaultd yet: the requests they would send.
-			step("login", "-method=userpass", "username=alice", "password=pw"),
-			step("login", "-method=approle", "role_id=r", "secret_id=s"),
+			step("auth", "enable", "userpass"),
+			step("write", "auth/userpass/users/alice", "password=pw", "token_policies=default"),
+			formats("login", "-method=userpass", "username=alice", "password=pw"),
+			step("login", "-method=userpass", "username=alice", "password=wrong"),
+			step("login", "-method=userpass", "-wrap-ttl=1m", "-no-store", "username=alice", "password=pw"),
 			step("login", "-method=userpass", "password=pw"),
+			step("auth", "enable", "approle"),
+			step("write", "auth/approle/role/golden", "token_policies=default", "token_ttl=1h"),
+			step("write", "auth/approle/role/golden/role-id", "role_id=golden-role"),
+			step("write", "auth/approle/role/golden/custom-secret-id", "secret_id=golden-secret"),
+			formats("login", "-method=approle", "role_id=golden-role", "secret_id=golden-secret"),
+			step("login", "-method=approle", "role_id=golden-role", "secret_id=nope"),
+			step("login", "-method=approle", "secret_id=golden-secret"),
+		}},
+		{"wrapping", []goldenStep{
+			step("auth", "enable", "-path=wrapped-approle", "approle"),
+			step("write", "auth/wrapped-approle/role/ci", "token_policies=default"),
+			formats("write", "-wrap-ttl=60s", "-f", "auth/wrapped-approle/role/ci/secret-id"),
+			step("write", "-wrap-ttl=60s", "-field=wrapping_token_creation_path", "-f", "auth/wrapped-approle/role/ci/secret-id"),
+			formats("read", "-wrap-ttl=2m", "auth/wrapped-approle/role/ci"),
+			formats("list", "-wrap-ttl=1m", "auth/wrapped-approle/role"),
+			step("kv", "put", "secret/wrapped", "password=s3cret"),
+			formats("kv", "get", "-wrap-ttl=5m", "secret/wrapped"),
+			step("kv", "get", "-wrap-ttl=5m", "-field=wrapping_token_ttl", "secret/wrapped"),
+			formats("kv", "put", "-wrap-ttl=5m", "secret/wrapped", "password=s3cret2"),
+			formats("token", "create", "-wrap-ttl=10m", "-policy=default"),
+			step("unwrap", wraps.read),
+			step("unwrap", "-format=json", wraps.readJSON),
+			step("unwrap", "-field=password", wraps.wrap),
+			withEnv(map[string]string{"VAULT_TOKEN": wraps.list}, "unwrap"),
+			step("unwrap", wraps.used),
+			step("unwrap", "hvs.nosuchtoken"),
+			step("unwrap", "a", "b"),
+			step("write", "-wrap-ttl=banana", "-f", "auth/wrapped-approle/role/ci/secret-id"),
 		}},
 		{"operator", []goldenStep{
 			formats("status"),
@@ -131,7 +166,9 @@ func TestGolden(t *testing.T) {
 		t.Run(fam.name, func(t *testing.T) {
 			var b strings.Builder
 			for _, st := range fam.steps {
+				restore := c.setEnv(st.env)
 				record(&b, c, st.stdin, st.args)
+				restore()
 				if st.both {
 					record(&b, c, st.stdin, append(append([]string{}, st.args...), "-format=json"))
 				}

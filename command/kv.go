@@ -121,6 +121,9 @@ func runKVGet(b *base, args []string) int {
 		return exitRemote
 	}
 	p := b.out()
+	if s.WrapInfo != nil {
+		return p.secret(s) // -wrap-ttl: the wrapping token (or -field of it)
+	}
 	if b.field != "" {
 		if !t.v2 {
 			return p.secret(s)
@@ -132,7 +135,7 @@ func runKVGet(b *base, args []string) int {
 		}
 		return p.data(data)
 	}
-	if s.WrapInfo != nil || p.format != "table" {
+	if p.format != "table" {
 		return p.secret(s)
 	}
 	if !t.v2 {
@@ -228,7 +231,11 @@ func runKVPatch(b *base, args []string) int {
 // kvPatchRW patches by reading the latest version and writing the merge
 // with check-and-set on the version read.
 func (b *base) kvPatchRW(client *api.Client, full string, data map[string]any, cas int) (*api.Secret, error) {
+	// The read is never wrapped; -wrap-ttl applies to the write.
+	wrap := client.CurrentWrappingLookupFunc()
+	client.SetWrappingLookupFunc(nil)
 	cur, err := b.kvRead(client, full, nil)
+	client.SetWrappingLookupFunc(wrap)
 	if err != nil {
 		return nil, err
 	}
@@ -272,7 +279,7 @@ func runKVList(b *base, args []string) int {
 	if err != nil {
 		return b.remote("Error listing "+full, err)
 	}
-	if s == nil || s.Data["keys"] == nil {
+	if s == nil || (s.WrapInfo == nil && s.Data["keys"] == nil) {
 		b.errorf("No value found at %s", full)
 		return exitRemote
 	}

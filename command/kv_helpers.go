@@ -92,7 +92,7 @@ func (b *base) kvWriteOutput(s *api.Secret, t kvTarget, fullPath string) int {
 		}
 		return exitOK
 	}
-	if b.field != "" {
+	if b.field != "" || s.WrapInfo != nil {
 		return p.secret(s)
 	}
 	if p.format != "table" || !t.v2 {

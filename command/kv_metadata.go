@@ -58,7 +58,7 @@ func runKVMetadataGet(b *base, args []string) int {
 		return exitRemote
 	}
 	p := b.out()
-	if b.field != "" || p.format != "table" {
+	if b.field != "" || p.format != "table" || s.WrapInfo != nil {
 		return p.secret(s)
 	}
 	versions, _ := s.Data["versions"].(map[string]any)

@@ -135,7 +135,7 @@ func runList(b *base, args []string) int {
 	if err != nil {
 		return b.remote("Error listing "+path, err)
 	}
-	if s == nil || s.Data["keys"] == nil {
+	if s == nil || (s.WrapInfo == nil && s.Data["keys"] == nil) {
 		b.errorf("No value found at %s", path)
 		return exitRemote
 	}

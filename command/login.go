@@ -33,6 +33,11 @@ func loginCommands() []spec {
       $ vault login -method=kubernetes role=my-api-role jwt=@/var/run/secrets/kubernetes.io/serviceaccount/token
       $ vault login -method=userpass username=alice password=...
       $ vault login -method=approle role_id=... secret_id=...
+      $ vault login -method=jwt role=deploy jwt=@/path/to/id-token
+
+  With -wrap-ttl, the login answer comes back wrapped: -token-only prints
+  the wrapping token, -no-store the wrapping token's table; otherwise it is
+  unwrapped and the token inside stored.
 `},
 		{name: "print token", synopsis: "Prints the vault token currently in use", run: runPrintToken, help: `Usage: vault print token
 
@@ -63,12 +68,31 @@ func runLogin(b *base, args []string) int {
 	var s *api.Secret
 	var err error
 	if *method == "token" {
+		// A token is checked with lookup-self, which -wrap-ttl must not wrap.
+		client.SetWrappingLookupFunc(nil)
 		s, code, ok = b.tokenLogin(client, pos)
 	} else {
 		s, code, ok = b.methodLogin(client, *method, *mount, pos)
 	}
 	if !ok {
 		return code
+	}
+	if s != nil && s.WrapInfo != nil {
+		// -wrap-ttl: with -token-only or -no-store the wrapping token is
+		// the answer; otherwise it is unwrapped and the token inside stored,
+		// as the vault CLI does.
+		client.SetWrappingLookupFunc(nil)
+		p := b.out()
+		switch {
+		case *tokenOnly:
+			b.field, p.field = "wrapping_token", "wrapping_token"
+			return p.secret(s)
+		case *noStore:
+			return p.secret(s)
+		}
+		if s, err = client.Logical().UnwrapWithContext(b.ctx, s.WrapInfo.Token); err != nil {
+			return b.remote("Error unwrapping the login response", err)
+		}
 	}
 	if s == nil || s.Auth == nil || s.Auth.ClientToken == "" {
 		b.errorf("Error authenticating: no token was returned")
@@ -199,6 +223,11 @@ func (b *base) methodLogin(client *api.Client, method, mount string, pos []strin
 		}
 		delete(data, "username")
 		path += "/" + user
+	case "jwt":
+		if _, ok := data["jwt"]; !ok {
+			b.errorf("Missing jwt: give jwt=<token>, or jwt=@<file>")
+			return nil, exitLocal, false
+		}
 	case "approle":
 		if _, ok := data["role_id"]; !ok {
 			b.errorf("Missing role_id: give role_id=<id>")

@@ -71,7 +71,8 @@ func (p *fileParser) listenerBlock(b block) *Listener {
 		return nil
 	}
 	before := len(p.errs)
-	for _, f := range p.fields(b, "address", "tls_disable", "tls_cert_file", "tls_key_file", "tls_min_version", "max_request_size") {
+	keys := append([]string{"address", "tls_disable", "tls_cert_file", "tls_key_file", "tls_min_version", "max_request_size"}, listenerLimitKeys...)
+	for _, f := range p.fields(b, keys...) {
 		p.fail(p.listenerField(l, b, f))
 	}
 	if len(p.errs) > before {
@@ -123,6 +124,8 @@ func (p *fileParser) listenerField(l *Listener, b block, f field) error {
 			}
 			l.MaxRequestSize = n
 		}
+	default:
+		err = p.listenerLimitField(&l.ListenerLimits, b, f)
 	}
 	if err != nil {
 		return f.at.errorf("%s: %w", b.title(), err)

@@ -52,6 +52,8 @@ type Config struct {
 	// Audit are the audit devices declared in the config (issue 6); the
 	// core enables them at every unseal and refuses to disable them.
 	Audit []*AuditDevice
+	// Telemetry is the telemetry stanza; nil when no file has one.
+	Telemetry *Telemetry
 
 	// APIAddr is the address clients are told to use (api_addr), a URL.
 	APIAddr string
@@ -114,6 +116,9 @@ type Listener struct {
 	// MaxRequestSize caps request bodies, in bytes. A negative value turns
 	// the limit off, as in Vault.
 	MaxRequestSize int64
+	// ListenerLimits are the HTTP timeouts, JSON body limits and metrics
+	// access of the listener.
+	ListenerLimits
 
 	at position
 }
@@ -173,6 +178,9 @@ func (c *Config) Merge(o *Config) *Config {
 	r.Audit = append(slices.Clone(c.Audit), o.Audit...)
 	if o.Storage != nil {
 		r.Storage = o.Storage
+	}
+	if o.Telemetry != nil {
+		r.Telemetry = o.Telemetry
 	}
 	for key, at := range o.set {
 		copyScalar(&r, o, key)

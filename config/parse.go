@@ -114,6 +114,8 @@ func (p *fileParser) topItem(cfg *Config, item *ast.ObjectItem) {
 				cfg.Listeners = append(cfg.Listeners, l)
 			}
 		}
+	case "telemetry":
+		p.telemetryItem(cfg, item)
 	case "audit":
 		for _, b := range p.blocks(key, item, 2) {
 			if a := p.auditBlock(b); a != nil {

@@ -42,6 +42,8 @@ type Config struct {
 	// Version and BuildDate are reported by seal-status and health.
 	Version   string
 	BuildDate string
+	// Metrics receives the core's metrics; nil drops them.
+	Metrics logical.MetricSink
 
 	// Raft, when set, makes the core highly available: active while this
 	// node leads the Raft cluster, standby otherwise. Physical is then the

@@ -36,6 +36,8 @@ type Core struct {
 
 	// progress collects unseal shares; it has its own lock.
 	progress *seal.Progress
+	// ops holds the root-generation and rekey ceremonies under way.
+	ops ceremonies
 
 	// ha is set on Raft storage: active/standby (core/ha.go).
 	ha *ha
@@ -67,7 +69,7 @@ func New(ctx context.Context, conf Config) (*Core, error) {
 		logger:   conf.Logger,
 		now:      conf.Clock,
 		physical: conf.Physical,
-		barrier:  barrier.New(conf.Physical),
+		barrier:  barrier.New(conf.Physical, barrier.WithObserver(barrierObserver(conf.Metrics))),
 		progress: seal.NewProgress(),
 		ha:       newHA(conf),
 	}

@@ -262,6 +262,7 @@ func (x *expiration) lockLease(ctx context.Context, leaseID string) (func(), err
 // to revoke the secret (unless forced), then the record goes. A failed
 // revocation keeps the record, so the lease is retried, never lost.
 func (x *expiration) revokeLease(ctx context.Context, leaseID string, force bool) error {
+	defer x.st.c.sink().MeasureSince(metricExpireRevoke, time.Now())
 	unlock, err := x.lockLease(ctx, leaseID)
 	if err != nil {
 		return err

@@ -20,6 +20,8 @@ type leasingBackend struct {
 	mu      sync.Mutex
 	revoked []string
 	renewed int
+	// increments are the Secret.Increment of each renew request.
+	increments []time.Duration
 }
 
 func (b *leasingBackend) HandleRequest(_ context.Context, req *logical.Request) (*logical.Response, error) {
@@ -32,6 +34,7 @@ func (b *leasingBackend) HandleRequest(_ context.Context, req *logical.Request) 
 	case logical.RenewOperation:
 		b.mu.Lock()
 		b.renewed++
+		b.increments = append(b.increments, req.Secret.Increment)
 		b.mu.Unlock()
 		return &logical.Response{Secret: req.Secret}, nil
 	case logical.RevokeOperation:

@@ -80,6 +80,7 @@ func (st *unsealed) handle(ctx context.Context, req *logical.Request) (*logical.
 	}
 	in := st.auditInput(cl)
 	if err := st.audit.LogRequest(ctx, in); err != nil {
+		st.c.sink().IncrCounter(metricAuditRequestFailure, 1)
 		st.c.logger.Error("audit request failed; refusing the request", "request_id", req.ID, "error", err)
 		return nil, errInternal
 	}
@@ -96,6 +97,7 @@ func (st *unsealed) handle(ctx context.Context, req *logical.Request) (*logical.
 	}
 	in.Response, in.OuterErr, in.Time = resp, err, st.c.now()
 	if aerr := st.audit.LogResponse(ctx, in); aerr != nil {
+		st.c.sink().IncrCounter(metricAuditResponseFailure, 1)
 		st.c.logger.Error("audit response failed; withholding the response", "request_id", req.ID, "error", aerr)
 		return nil, errInternal
 	}
@@ -108,9 +110,11 @@ func (st *unsealed) refuse(ctx context.Context, cl *call, reason error) (*logica
 	in := st.auditInput(cl)
 	in.OuterErr = reason
 	if err := st.audit.LogRequest(ctx, in); err != nil {
+		st.c.sink().IncrCounter(metricAuditRequestFailure, 1)
 		return nil, errInternal
 	}
 	if err := st.audit.LogResponse(ctx, in); err != nil {
+		st.c.sink().IncrCounter(metricAuditResponseFailure, 1)
 		return nil, errInternal
 	}
 	return nil, reason

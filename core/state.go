@@ -156,6 +156,7 @@ func (st *unsealed) newBackend(ctx context.Context, e *MountEntry, rt *route) (l
 		System:    rt.system,
 		Options:   e.Options,
 		MountType: e.Type,
+		Metrics:   c.sink(),
 	})
 }
 
@@ -179,6 +180,7 @@ func (st *unsealed) teardown(ctx context.Context) {
 type tokenHooks struct{ st *unsealed }
 
 func (h tokenHooks) TokenCreated(ctx context.Context, e *token.Entry) error {
+	h.st.countTokenCreation(e)
 	return h.st.expiration.trackToken(ctx, e)
 }
 

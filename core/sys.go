@@ -23,8 +23,10 @@ type sysRoute struct {
 // sysBackend is the sys/ mount: control of mounts, policies, leases, audit
 // devices and the keyring. It lives in core because it manages core.
 type sysBackend struct {
-	st     *unsealed
-	routes []sysRoute
+	st      *unsealed
+	routes  []sysRoute
+	rotator *rotator
+	quotas  *quotaManager
 }
 
 func newSysBackend(st *unsealed) *sysBackend {
@@ -36,6 +38,9 @@ func newSysBackend(st *unsealed) *sysBackend {
 	b.routes = append(b.routes, b.miscRoutes()...)
 	b.routes = append(b.routes, b.haRoutes()...)
 	b.routes = append(b.routes, b.wrappingRoutes()...)
+	b.routes = append(b.routes, b.operatorRoutes()...)
+	b.rotator = st.startRotator()
+	b.quotas = newQuotaManager(st)
 	return b
 }
 

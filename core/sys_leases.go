@@ -129,6 +129,7 @@ func (x *expiration) renewLease(ctx context.Context, leaseID string, increment t
 		return nil, logical.InvalidRequest("lease not found")
 	}
 	sec := *rec.Secret
+	sec.Increment = increment
 	if increment > 0 {
 		sec.TTL = increment
 	}
@@ -150,7 +151,7 @@ func (x *expiration) renewLease(ctx context.Context, leaseID string, increment t
 	if limit := rec.IssueTime.Add(rt.system.MaxLeaseTTL()).Sub(now); ttl > limit {
 		ttl = limit
 	}
-	resp.Secret.TTL, resp.Secret.LeaseID = ttl, leaseID
+	resp.Secret.TTL, resp.Secret.LeaseID, resp.Secret.Increment = ttl, leaseID, 0
 	updated := *rec
 	updated.ExpireTime, updated.LastRenewal, updated.Secret = now.Add(ttl), now, resp.Secret
 	if err := x.persist(ctx, &updated); err != nil {

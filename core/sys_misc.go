@@ -31,7 +31,7 @@ func (b *sysBackend) keyStatus(ctx context.Context, _ *logical.Request, _ []stri
 	return &logical.Response{Data: map[string]any{
 		"term":         term,
 		"install_time": installed.UTC().Format(time.RFC3339Nano),
-		"encryptions":  0,
+		"encryptions":  b.st.c.barrier.Encryptions(),
 	}}, nil
 }
 

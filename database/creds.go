@@ -115,8 +115,10 @@ func (b *Backend) secretRenew(ctx context.Context, req *logical.Request) (*logic
 	if r == nil {
 		return nil, logical.InvalidRequest("could not find role %q", d.role)
 	}
+	// As in Vault: the increment asked for, else the role's default TTL
+	// as it is now (not the TTL the lease got last time).
 	defTTL, maxTTL := b.ttls(r)
-	ttl := req.Secret.TTL
+	ttl := req.Secret.Increment
 	if ttl <= 0 {
 		ttl = defTTL
 	}

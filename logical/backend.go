@@ -58,6 +58,9 @@ type BackendConfig struct {
 	Options map[string]string
 	// MountType is the type the mount was created with ("kv", "kv-v2").
 	MountType string
+	// Metrics receives the engine's metrics (never nil when core builds
+	// the config).
+	Metrics MetricSink
 }
 
 // Factory builds an engine for a mount.

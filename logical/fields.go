@@ -41,6 +41,8 @@ const (
 type FieldSchema struct {
 	Type    FieldType
 	Default any
+	// Description is shown by path help (?help=1).
+	Description string
 }
 
 // FieldData decodes request data against a schema.

@@ -88,4 +88,8 @@ type Secret struct {
 	Renewable    bool
 	IssueTime    time.Time
 	InternalData map[string]any
+	// Increment is set only on a renew request: the increment the client
+	// asked for, or zero for none (Vault's engines then use their own
+	// default TTL, not the lease's last one). It is never stored.
+	Increment time.Duration `json:"-"`
 }

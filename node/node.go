@@ -18,6 +18,7 @@ import (
 	"github.com/vaultd/vaultd/config"
 	"github.com/vaultd/vaultd/core"
 	"github.com/vaultd/vaultd/logical"
+	"github.com/vaultd/vaultd/metrics"
 	"github.com/vaultd/vaultd/registry"
 	"github.com/vaultd/vaultd/server"
 	"github.com/vaultd/vaultd/storage"
@@ -30,7 +31,9 @@ const Version = "1.18.0+vaultd"
 
 // Node is one server: its core and its listeners.
 type Node struct {
-	Core    *core.Core
+	Core *core.Core
+	// Metrics is the node's own Prometheus registry and sink.
+	Metrics *metrics.Metrics
 	logger  *slog.Logger
 	servers []*server.Server
 	lns     []net.Listener
@@ -72,6 +75,8 @@ func New(ctx context.Context, conf *config.Config, opts Options) (*Node, error) 
 	if err != nil {
 		return nil, err
 	}
+	mt := newMetrics(conf)
+	phys = metrics.WrapStorage(phys, storageType, mt)
 	cc := core.Config{
 		Physical:               phys,
 		StorageType:            storageType,
@@ -86,6 +91,7 @@ func New(ctx context.Context, conf *config.Config, opts Options) (*Node, error) 
 		ClusterName:            conf.ClusterName,
 		Version:                Version,
 		BuildDate:              opts.BuildDate,
+		Metrics:                mt,
 	}
 	if rn != nil {
 		cc.Raft, cc.Cluster = rn.backend, rn.hooks()
@@ -96,7 +102,8 @@ func New(ctx context.Context, conf *config.Config, opts Options) (*Node, error) 
 		_ = phys.Close()
 		return nil, err
 	}
-	n := &Node{Core: c, logger: logger, serveErr: make(chan error, len(conf.Listeners)), raft: rn}
+	registerGauges(mt, c)
+	n := &Node{Core: c, Metrics: mt, logger: logger, serveErr: make(chan error, len(conf.Listeners)), raft: rn}
 	if err := n.listen(conf.Listeners); err != nil {
 		_ = n.closeListeners()
 		_ = c.Shutdown(ctx)
@@ -147,6 +154,10 @@ func (n *Node) listen(listeners []*config.Listener) error {
 			MaxRequestSize: l.MaxRequestSize,
 			ForwardDial:    n.forwardDial(),
 			RaftJoin:       n.raftJoinHandler(),
+			Limits:         serverLimits(l.ListenerLimits),
+			Metrics:        n.Metrics,
+			// Vault's listener telemetry block.
+			UnauthenticatedMetrics: l.UnauthenticatedMetricsAccess,
 		})
 		if err != nil {
 			return fmt.Errorf("listener %s: %w", l.Address, err)

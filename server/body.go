@@ -27,7 +27,7 @@ func (s *Server) readJSONBody(w http.ResponseWriter, r *http.Request) (map[strin
 		}
 		body = http.MaxBytesReader(w, r.Body, s.maxRequestSize)
 	}
-	dec := json.NewDecoder(body)
+	dec := json.NewDecoder(newJSONScanner(body, s.limits))
 	dec.UseNumber()
 	var v any
 	if err := dec.Decode(&v); err != nil {
@@ -60,6 +60,9 @@ func (s *Server) errTooLarge() error {
 func (s *Server) bodyError(err error) error {
 	var tooLarge *http.MaxBytesError
 	var syntax *json.SyntaxError
+	if lerr, ok := limitErr(err); ok {
+		return lerr
+	}
 	switch {
 	case errors.As(err, &tooLarge):
 		return s.errTooLarge()

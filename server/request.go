@@ -32,12 +32,22 @@ func (s *Server) handleLogical(w http.ResponseWriter, r *http.Request) {
 		respondError(w, http.StatusNotFound, "")
 		return
 	}
+	if wantsHelp(r) {
+		s.handleHelp(w, r, path)
+		return
+	}
 	req, err := s.buildRequest(w, r, path)
 	if err != nil {
 		respondErr(w, err)
 		return
 	}
+	if err := s.checkQuota(r.Context(), req.Path, req.RemoteAddr); err != nil {
+		respondErr(w, err)
+		return
+	}
+	start := time.Now()
 	resp, err := s.core.HandleRequest(r.Context(), req)
+	s.observeRequest(req, start)
 	respondLogical(w, req, resp, err)
 }
 

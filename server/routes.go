@@ -51,6 +51,8 @@ func (s *Server) routes() http.Handler {
 	r.Handle("/v1/"+pathRaftJoin, http.HandlerFunc(s.handleRaftJoin))
 	r.Handle("/v1/"+pathSnapshot, http.HandlerFunc(s.handleSnapshot))
 	r.Handle("/v1/"+pathSnapForce, http.HandlerFunc(s.handleSnapshot))
+	s.operatorRoutes(r)
+	r.Handle("/v1/"+pathMetrics, http.HandlerFunc(s.handleMetrics))
 	r.Handle("/v1/*", http.HandlerFunc(s.handleLogical))
 	return r
 }
@@ -59,7 +61,7 @@ func (s *Server) routes() http.Handler {
 // core is sealed.
 func servedWhileSealed(path string) bool {
 	switch path {
-	case pathHealth, pathSealStatus, pathInit, pathUnseal, pathLeader, pathRaftJoin:
+	case pathHealth, pathSealStatus, pathInit, pathUnseal, pathLeader, pathRaftJoin, pathMetrics:
 		return true
 	}
 	return false

@@ -66,6 +66,13 @@ type Config struct {
 	// MaxRequestDuration bounds each request's context: 0 means
 	// DefaultMaxRequestDuration, a negative value means no bound.
 	MaxRequestDuration time.Duration
+	// Limits are the HTTP timeouts and JSON body limits (defaults when
+	// zero).
+	Limits Limits
+	// Metrics, when set, serves GET sys/metrics and times requests.
+	Metrics MetricsSource
+	// UnauthenticatedMetrics serves sys/metrics without a token.
+	UnauthenticatedMetrics bool
 
 	// ForwardDial, with a Core on Raft (HACore), makes a standby forward
 	// client requests to the active node over the cluster port.
@@ -85,6 +92,9 @@ type Server struct {
 	maxRequestSize     int64
 	maxRequestDuration time.Duration
 	tlsConfig          *tls.Config
+	limits             Limits
+	metrics            MetricsSource
+	unauthMetrics      bool
 	// certs holds the listener's certificate, reloaded by ReloadTLS; nil
 	// without TLS.
 	certs *certReloader
@@ -113,6 +123,9 @@ func New(conf Config) (*Server, error) {
 		address:            conf.Address,
 		maxRequestSize:     conf.MaxRequestSize,
 		maxRequestDuration: conf.MaxRequestDuration,
+		limits:             conf.Limits.withDefaults(),
+		metrics:            conf.Metrics,
+		unauthMetrics:      conf.UnauthenticatedMetrics,
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
@@ -148,9 +161,10 @@ func New(conf Config) (*Server, error) {
 	s.srv = &http.Server{
 		Handler:           s.handler,
 		TLSConfig:         s.tlsConfig,
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout,
-		IdleTimeout:       idleTimeout,
+		ReadHeaderTimeout: s.limits.ReadHeaderTimeout,
+		ReadTimeout:       s.limits.ReadTimeout,
+		WriteTimeout:      s.limits.WriteTimeout,
+		IdleTimeout:       s.limits.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelInfo),
 	}
 	return s, nil

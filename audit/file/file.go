@@ -49,6 +49,10 @@ type Device struct {
 	// stdout is set for file_path=stdout; discard for file_path=discard.
 	stdout  io.Writer
 	discard bool
+	// lines holds entry buffers: an entry is encoded into one, written,
+	// and the buffer cleared and put back, so a steady stream of entries
+	// allocates none.
+	lines sync.Pool
 
 	mu     sync.Mutex
 	f      *os.File // nil until (re)opened
@@ -255,20 +259,34 @@ func removeDirs(dirs []string) {
 // an entry is written even when the client has gone away, since the
 // operation may already have happened.
 func (d *Device) LogRequest(_ context.Context, in *audit.LogInput) error {
-	line, err := d.formatter.FormatRequest(in)
-	if err != nil {
-		return err
-	}
-	return d.write(line)
+	return d.log(in, d.formatter.AppendRequest)
 }
 
 // LogResponse writes the response entry of in.
 func (d *Device) LogResponse(_ context.Context, in *audit.LogInput) error {
-	line, err := d.formatter.FormatResponse(in)
-	if err != nil {
-		return err
+	return d.log(in, d.formatter.AppendResponse)
+}
+
+// maxPooledLine bounds the buffers kept for reuse, so that one huge entry
+// does not pin its memory.
+const maxPooledLine = 64 << 10
+
+func (d *Device) log(in *audit.LogInput, appendEntry func([]byte, *audit.LogInput) ([]byte, error)) error {
+	bp, _ := d.lines.Get().(*[]byte)
+	if bp == nil {
+		bp = new([]byte)
 	}
-	return d.write(line)
+	line, err := appendEntry((*bp)[:0], in)
+	if err == nil {
+		err = d.write(line)
+	}
+	if cap(line) <= maxPooledLine {
+		// The file has the bytes (or refused them): the buffer is free.
+		clear(line)
+		*bp = line[:0]
+		d.lines.Put(bp)
+	}
+	return err
 }
 
 // Hash returns the HMAC of input as this device writes it.

@@ -68,9 +68,10 @@ func (o Options) withDefaults() Options {
 
 // Backend is the Kubernetes auth method. Create it with Factory or New.
 type Backend struct {
-	logger *slog.Logger
-	system logical.SystemView
-	opts   Options
+	logger  *slog.Logger
+	metrics logical.MetricSink
+	system  logical.SystemView
+	opts    Options
 
 	localToken *cachedFile
 	localCA    *cachedFile
@@ -106,8 +107,13 @@ func New(conf *logical.BackendConfig, opts Options) (*Backend, error) {
 	if system == nil {
 		system = logical.StaticSystemView{}
 	}
+	metrics := conf.Metrics
+	if metrics == nil {
+		metrics = logical.DiscardMetrics{}
+	}
 	return &Backend{
 		logger:     logger,
+		metrics:    metrics,
 		system:     system,
 		opts:       opts,
 		localToken: newCachedFile(opts.LocalTokenPath, opts.TokenReloadPeriod, system.Now),

@@ -56,6 +56,7 @@ func (b *Backend) credentials(c *config) apiCredentials {
 }
 
 func (b *Backend) login(ctx context.Context, req *logical.Request) (*logical.Response, error) {
+	defer b.metrics.MeasureSince(metricLogin, time.Now())
 	fd := &logical.FieldData{Raw: req.Data, Schema: loginSchema}
 	if err := fd.Validate(); err != nil {
 		return nil, err
@@ -183,6 +184,7 @@ func (b *Backend) checkSelector(ctx context.Context, cs kubernetes.Interface, re
 }
 
 func (b *Backend) observe(call string, started time.Time, err error) {
+	b.observeMetrics(call, started, err)
 	if b.opts.ObserveAPICall != nil {
 		b.opts.ObserveAPICall(call, time.Since(started), err)
 	}

@@ -62,12 +62,15 @@ func parseFlags(args []string, stderr io.Writer) (cfg load.Config, ops []load.Op
 	fs.StringVar(&cfg.Token, "token", os.Getenv("VAULT_TOKEN"), "token sent as X-Vault-Token (VAULT_TOKEN)")
 	fs.StringVar(&cfg.Mount, "mount", "secret", "KV version 2 mount path")
 	fs.StringVar(&cfg.Prefix, "prefix", "vaultd-load", "key prefix under the mount")
-	opList := fs.String("op", "read", "read or write; a comma-separated list runs each in turn")
+	opList := fs.String("op", "read", "read, write, mixed or login; a comma-separated list runs each in turn")
 	cList := fs.String("c", "1", "concurrent clients; a comma-separated list (1,16,64) runs each in turn")
 	fs.IntVar(&cfg.Requests, "n", 0, "requests per run (0: run for -duration)")
 	fs.DurationVar(&cfg.Duration, "duration", 10*time.Second, "length of each run when -n is 0")
 	fs.IntVar(&cfg.Keys, "keys", 16, "keys read, or written by each client")
 	fs.IntVar(&cfg.ValueSize, "size", 64, "bytes in each written value")
+	fs.BoolVar(&cfg.SkipPrepare, "skip-prepare", false, "do not write the read keys first: an earlier run with the same -prefix and -keys did")
+	fs.IntVar(&cfg.ServerPID, "pid", 0, "server process id on this machine: report its CPU time per request (from /proc)")
+	fs.StringVar(&cfg.LoginMount, "login-mount", "vaultd-load-jwt", "JWT auth mount a login run enables and configures")
 	if err := fs.Parse(args); err != nil {
 		return cfg, nil, nil, err
 	}

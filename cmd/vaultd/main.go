@@ -10,6 +10,7 @@ import (
 
 	"github.com/vaultd/vaultd/agent"
 	"github.com/vaultd/vaultd/command"
+	"github.com/vaultd/vaultd/injector"
 )
 
 func main() {
@@ -31,6 +32,7 @@ const mainUsage = `Usage: vaultd <command> [args]
 
 Server commands:
     server      Start a vaultd server
+    injector    Run the Kubernetes webhook that injects the agent into pods
     agent       Log in, render secrets to files and keep them fresh
     version     Print the version
 
@@ -53,6 +55,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	switch args[0] {
 	case "server":
 		return runServer(ctx, args[1:], stdout, stderr)
+	case "injector":
+		return injector.Run(ctx, args[1:], stdout, stderr)
 	case "agent":
 		return agent.Main(ctx, args[1:], stdout, stderr)
 	case "version", "-v", "-version", "--version":

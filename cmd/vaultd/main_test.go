@@ -24,7 +24,7 @@ func TestDispatch(t *testing.T) {
 		{[]string{"-h"}, 0, "    kv ", ""},
 		{[]string{"frobnicate"}, 127, "", `Unknown command "frobnicate"`},
 		{[]string{"operator"}, 1, "", "Usage: vault operator <subcommand>"},
-		{[]string{"operator", "rekey"}, 1, "", `Unknown command "operator rekey"`},
+		{[]string{"operator", "frobnicate"}, 1, "", `Unknown command "operator frobnicate"`},
 		{[]string{"operator", "unseal", "-h"}, 0, "", "Usage: vault operator unseal"},
 		{[]string{"kv", "metadata"}, 1, "", "Usage: vault kv metadata <subcommand>"},
 	}

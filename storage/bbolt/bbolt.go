@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -19,6 +20,8 @@ import (
 
 // Defaults used when the matching Options field is zero.
 const (
+	// DefaultMaxBatchDelay is kept for compatibility; see
+	// Options.MaxBatchDelay.
 	DefaultMaxBatchDelay = time.Millisecond
 	DefaultMaxBatchSize  = 1000
 	DefaultLockTimeout   = time.Second
@@ -34,10 +37,14 @@ var bucketName = []byte("vaultd")
 
 // Options tune Open. The zero value (or nil) gives the defaults.
 type Options struct {
-	// MaxBatchDelay is how long a batched write waits for others to join
-	// its transaction before committing.
+	// MaxBatchDelay is ignored. Writes are group-committed: they queue
+	// behind the commit in progress and the next commit takes all of them
+	// at once, so no write waits on a timer.
+	//
+	// Deprecated: has no effect.
 	MaxBatchDelay time.Duration
-	// MaxBatchSize commits a batch as soon as it holds this many writes.
+	// MaxBatchSize is the most writes one transaction takes; the rest wait
+	// for the next.
 	MaxBatchSize int
 	// LockTimeout bounds the wait for the file lock held by another
 	// process; Open fails after it rather than hanging.
@@ -45,13 +52,33 @@ type Options struct {
 }
 
 // Backend is a storage.Backend over one bbolt file.
+//
+// Writes are group-committed by one committer goroutine: a write queues
+// its ops and waits; the committer takes every write queued (up to
+// MaxBatchSize) into one transaction, commits it (bbolt fsyncs the file)
+// and only then answers each of them. While a commit runs, the writes that
+// arrive queue up for the next one, so under load a transaction carries
+// as many writes as arrived during one fsync, and a lone write commits at
+// once.
 type Backend struct {
-	db      *bolt.DB
-	writers atomic.Int64  // writes in flight
-	commits atomic.Uint64 // write transactions committed
-	// lastTx is the last write transaction seen by a write function. Only
-	// touched inside write transactions, which bbolt serialises.
-	lastTx *bolt.Tx
+	db       *bolt.DB
+	maxBatch int
+	commits  atomic.Uint64 // write transactions committed
+
+	queue chan *writeCall
+	// closeMu orders queueing against Close: writers hold it shared while
+	// they queue, Close exclusively while it closes the queue.
+	closeMu sync.RWMutex
+	closed  bool
+	// stopped is closed when the committer has answered every queued
+	// write and exited.
+	stopped chan struct{}
+}
+
+// writeCall is one Commit waiting for the committer.
+type writeCall struct {
+	ops  []storage.Op
+	done chan error
 }
 
 var _ storage.Backend = (*Backend)(nil)
@@ -76,8 +103,6 @@ func Open(path string, opts *Options) (*Backend, error) {
 		_ = db.Close()
 		return nil, err
 	}
-	db.MaxBatchDelay = o.MaxBatchDelay
-	db.MaxBatchSize = o.MaxBatchSize
 	err = db.Update(func(tx *bolt.Tx) error {
 		_, err := tx.CreateBucketIfNotExists(bucketName)
 		return err
@@ -86,7 +111,12 @@ func Open(path string, opts *Options) (*Backend, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("bbolt: create bucket in %s: %w", file, err)
 	}
-	return &Backend{db: db}, nil
+	b := &Backend{
+		db: db, maxBatch: o.MaxBatchSize,
+		queue: make(chan *writeCall, o.MaxBatchSize), stopped: make(chan struct{}),
+	}
+	go b.commitLoop()
+	return b, nil
 }
 
 func withDefaults(opts *Options) Options {
@@ -235,44 +265,95 @@ func (b *Backend) Commit(ctx context.Context, ops []storage.Op) error {
 	return wrap("commit", b.write(ops))
 }
 
-// write applies ops durably. A lone writer commits at once; when others are
-// in flight the ops join a shared DB.Batch transaction.
+// write applies ops durably: it returns once the transaction holding
+// them is committed (and fsynced), or failed.
 func (b *Backend) write(ops []storage.Op) error {
-	fn := func(tx *bolt.Tx) error {
-		b.countTx(tx)
-		bkt := tx.Bucket(bucketName)
-		for _, op := range ops {
-			var err error
-			if op.Delete {
-				err = bkt.Delete([]byte(op.Key))
-			} else {
-				err = bkt.Put([]byte(op.Key), op.Value)
+	c := &writeCall{ops: ops, done: make(chan error, 1)}
+	b.closeMu.RLock()
+	if b.closed {
+		b.closeMu.RUnlock()
+		return berrors.ErrDatabaseNotOpen
+	}
+	b.queue <- c
+	b.closeMu.RUnlock()
+	return <-c.done
+}
+
+// commitLoop is the committer: it runs until Close closes the queue,
+// having answered every write queued before.
+func (b *Backend) commitLoop() {
+	defer close(b.stopped)
+	batch := make([]*writeCall, 0, b.maxBatch)
+	for c := range b.queue {
+		batch = append(batch[:0], c)
+	drain:
+		for len(batch) < b.maxBatch {
+			select {
+			case c, ok := <-b.queue:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, c)
+			default:
+				break drain
 			}
-			if err != nil {
-				return err
+		}
+		b.commitBatch(batch)
+		clear(batch)
+	}
+}
+
+// commitBatch commits the ops of every call in one transaction. If that
+// fails, each call is retried in a transaction of its own, so that one
+// bad write cannot fail the others.
+func (b *Backend) commitBatch(batch []*writeCall) {
+	err := b.update(batch)
+	if err == nil || len(batch) == 1 {
+		for _, c := range batch {
+			c.done <- err
+		}
+		return
+	}
+	for _, c := range batch {
+		c.done <- b.update([]*writeCall{c})
+	}
+}
+
+// update runs one write transaction applying the calls' ops in order.
+func (b *Backend) update(calls []*writeCall) error {
+	err := b.db.Update(func(tx *bolt.Tx) error {
+		bkt := tx.Bucket(bucketName)
+		for _, c := range calls {
+			for _, op := range c.ops {
+				var err error
+				if op.Delete {
+					err = bkt.Delete([]byte(op.Key))
+				} else {
+					err = bkt.Put([]byte(op.Key), op.Value)
+				}
+				if err != nil {
+					return err
+				}
 			}
 		}
 		return nil
+	})
+	if err == nil {
+		b.commits.Add(1)
 	}
-	defer b.writers.Add(-1)
-	if b.writers.Add(1) == 1 {
-		return b.db.Update(fn)
-	}
-	return b.db.Batch(fn)
+	return err
 }
 
-// countTx registers one commit hook per write transaction. It runs inside
-// the transaction, which holds bbolt's writer lock.
-func (b *Backend) countTx(tx *bolt.Tx) {
-	if b.lastTx == tx {
-		return
-	}
-	b.lastTx = tx
-	tx.OnCommit(func() { b.commits.Add(1) })
-}
-
-// Close implements storage.Backend. It waits for open transactions.
+// Close implements storage.Backend. Writes queued before it are committed
+// and answered first; later writes fail. It waits for open transactions.
 func (b *Backend) Close() error {
+	b.closeMu.Lock()
+	if !b.closed {
+		b.closed = true
+		close(b.queue)
+	}
+	b.closeMu.Unlock()
+	<-b.stopped
 	if err := b.db.Close(); err != nil {
 		return fmt.Errorf("bbolt: close: %w", err)
 	}

@@ -207,3 +207,46 @@ func TestOversizedKey(t *testing.T) {
 		t.Fatalf("Put with a 40000-byte key: %v", err)
 	}
 }
+
+// Close answers every write queued before it (each one durable after a
+// reopen) and refuses writes after it with storage.ErrClosed.
+func TestCloseAnswersQueuedWrites(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "v.db")
+	b := open(t, path, nil)
+	ctx := context.Background()
+	const writers = 32
+	var wg sync.WaitGroup
+	acked := make(chan string, writers)
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			key := fmt.Sprintf("c/%d", w)
+			err := b.Put(ctx, &storage.Entry{Key: key, Value: []byte("v")})
+			switch {
+			case err == nil:
+				acked <- key
+			case !errors.Is(err, storage.ErrClosed):
+				t.Errorf("put %s: %v", key, err)
+			}
+		}()
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	close(acked)
+	if err := b.Put(ctx, &storage.Entry{Key: "late", Value: []byte("v")}); !errors.Is(err, storage.ErrClosed) {
+		t.Fatalf("put after close: %v", err)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatalf("second close: %v", err)
+	}
+	b2 := open(t, path, nil)
+	defer b2.Close()
+	for key := range acked {
+		if e, err := b2.Get(ctx, key); err != nil || e == nil {
+			t.Fatalf("acknowledged %s lost after reopen: %v %v", key, e, err)
+		}
+	}
+}

@@ -2,8 +2,9 @@
 // bucket.
 //
 // The file is created with mode 0600. Every write that returns nil has been
-// fsync'd. Concurrent writers share transactions through bbolt's DB.Batch,
-// so N writers arriving together cost one fsync instead of N; a writer that
-// finds no other writer in flight commits on its own at once and pays no
-// batching delay.
+// fsync'd. Writes are group-committed: one committer goroutine takes every
+// write that queued while the previous transaction was committing into the
+// next transaction, so N writers arriving during one fsync cost one fsync
+// instead of N, and a lone writer commits at once without waiting on a
+// timer.
 package bbolt

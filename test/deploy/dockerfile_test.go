@@ -33,6 +33,19 @@ type dockerImage struct {
 	// links are the symbolic links the final stage gets from a build
 	// stage (made there with ln -s and copied in): path → target.
 	links map[string]string
+	// files are the single files the final stage copies from a build
+	// stage: path in the image → where they came from.
+	files map[string]stageFile
+	// packages are the Debian packages each build stage installs with
+	// apt-get install, by stage name.
+	packages map[string][]string
+	// finalEnv is the final stage's ENV.
+	finalEnv map[string]string
+}
+
+// stageFile is a file of a build stage.
+type stageFile struct {
+	stage, path string
 }
 
 // instruction is one Dockerfile instruction with its continuation lines
@@ -90,7 +103,8 @@ func parseDockerfile(text string) (*dockerImage, error) {
 	if last < 0 {
 		return nil, fmt.Errorf("Dockerfile: no FROM")
 	}
-	img := &dockerImage{uid: -1, env: map[string]string{}, links: map[string]string{}}
+	img := &dockerImage{uid: -1, env: map[string]string{}, links: map[string]string{},
+		files: map[string]stageFile{}, packages: map[string][]string{}, finalEnv: map[string]string{}}
 	args := map[string]string{}
 	stageLinks := map[string]map[string]string{} // stage name → link → target
 	stage := ""
@@ -107,6 +121,11 @@ func parseDockerfile(text string) (*dockerImage, error) {
 			name, val, _ := strings.Cut(in.args, "=")
 			args[strings.TrimSpace(name)] = strings.Trim(strings.TrimSpace(val), `"`)
 		case "ENV":
+			if final {
+				for k, v := range envPairs(in.args) {
+					img.finalEnv[k] = v
+				}
+			}
 			if !final && img.build == nil {
 				for k, v := range envPairs(in.args) {
 					img.env[k] = v
@@ -114,6 +133,7 @@ func parseDockerfile(text string) (*dockerImage, error) {
 			}
 		case "RUN":
 			if !final && stage != "" {
+				img.packages[stage] = append(img.packages[stage], findAptInstall(in.args)...)
 				for link, target := range findLinks(in.args) {
 					if stageLinks[stage] == nil {
 						stageLinks[stage] = map[string]string{}
@@ -203,6 +223,12 @@ func (img *dockerImage) copyLinks(in instruction, stageLinks map[string]map[stri
 		return
 	}
 	src, dst := plain[0], plain[1]
+	if !strings.HasSuffix(src, "/") {
+		if strings.HasSuffix(dst, "/") {
+			dst += path.Base(src)
+		}
+		img.files[dst] = stageFile{stage: from, path: src}
+	}
 	for link, target := range stageLinks[from] {
 		switch {
 		case link == src:
@@ -224,6 +250,29 @@ func findLinks(line string) map[string]string {
 		out[words[3]] = words[2]
 	}
 	return out
+}
+
+// findAptInstall finds the packages of `apt-get install [-options] PKG...`
+// in a shell command line.
+func findAptInstall(line string) []string {
+	var pkgs []string
+	for _, part := range splitShellList(line) {
+		words := shellWords(part)
+		if len(words) < 2 || path.Base(words[0]) != "apt-get" {
+			continue
+		}
+		install := false
+		for _, w := range words[1:] {
+			switch {
+			case w == "install":
+				install = true
+			case strings.HasPrefix(w, "-"):
+			case install:
+				pkgs = append(pkgs, w)
+			}
+		}
+	}
+	return pkgs
 }
 
 // listArgs reads the exec form ["a", "b"] or the plain form a b.

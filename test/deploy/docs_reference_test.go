@@ -95,7 +95,7 @@ func TestConfigReferenceFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	flagLine := regexp.MustCompile(`^\s+-([a-z][a-z0-9-]*)`)
-	for _, args := range append([][]string{{"server"}, {"agent"}}, clientCommands(t, bin)...) {
+	for _, args := range append([][]string{{"server"}, {"agent"}, {"injector"}}, clientCommands(t, bin)...) {
 		out, _ := exec.Command(bin, append(args, "-h")...).CombinedOutput()
 		found := 0
 		for _, line := range strings.Split(string(out), "\n") {

@@ -24,7 +24,7 @@ func serverDryRun(t *testing.T, file string) (int, string, error) {
 
 func objectCount(o *objects) int {
 	return len(o.namespaces) + len(o.serviceAccounts) + len(o.bindings) + len(o.configMaps) +
-		len(o.statefulSets) + len(o.services) + len(o.pdbs)
+		len(o.statefulSets) + len(o.services) + len(o.pdbs) + o.injectorCount()
 }
 
 // TestPlainManifestsServerDryRun: the API server accepts every object in

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -60,6 +61,40 @@ func TestDockerfileVaultLink(t *testing.T) {
 	}
 }
 
+// TestDockerfileShell: the image has a shell for the walkthrough's
+// `kubectl exec -it vaultd-0 -- sh`. /bin/sh is a link to a file the final
+// stage copies from a build stage that installs Debian's busybox-static,
+// from where that package puts its static binary; /bin is on the image's
+// PATH beside vault's directory, and HOME names a directory for the token
+// helper file.
+func TestDockerfileShell(t *testing.T) {
+	img := dockerImageOf(t)
+	target, ok := img.links["/bin/sh"]
+	if !ok {
+		t.Fatalf("the image has no /bin/sh link (links: %v)", img.links)
+	}
+	if !path.IsAbs(target) {
+		target = path.Join("/bin", target)
+	}
+	f, ok := img.files[target]
+	if !ok {
+		t.Fatalf("/bin/sh points at %s, which the final stage does not copy (files: %v)", target, img.files)
+	}
+	if f.path != "/bin/busybox" || !slices.Contains(img.packages[f.stage], "busybox-static") {
+		t.Errorf("%s comes from %s in stage %q, which installs %v; want /bin/busybox of busybox-static",
+			target, f.path, f.stage, img.packages[f.stage])
+	}
+	dirs := strings.Split(img.finalEnv["PATH"], ":")
+	for _, want := range []string{"/bin", path.Dir(img.binary)} {
+		if !slices.Contains(dirs, want) {
+			t.Errorf("the image's PATH %q lacks %s", img.finalEnv["PATH"], want)
+		}
+	}
+	if home := img.finalEnv["HOME"]; !path.IsAbs(home) {
+		t.Errorf("the image's HOME is %q", home)
+	}
+}
+
 // TestDockerfileParse pins down the parser the checks above rely on, on a
 // Dockerfile unlike the repository's.
 func TestDockerfileParse(t *testing.T) {
@@ -67,6 +102,7 @@ func TestDockerfileParse(t *testing.T) {
 FROM golang:${GO} AS build
 ENV GOFLAGS=-buildvcs=false
 ARG VERSION=1.2.3
+RUN apt-get update && apt-get install -y --no-install-recommends busybox-static ca-certificates; rm -rf /var/lib/apt/lists/*
 RUN go mod download && \
     CGO_ENABLED=0 GOOS=linux go build -trimpath \
       -ldflags "-s -w -X main.version=${VERSION}" -o /out/vaultd ./cmd/vaultd ; echo done
@@ -74,6 +110,8 @@ RUN mkdir -p /root/bin && ln -sf vaultd /root/bin/vault && ln -s /x /not/copied
 FROM gcr.io/distroless/static
 COPY --from=build --chown=1:1 /out/vaultd /bin/
 COPY --from=build /root/ /
+COPY --from=build /bin/busybox /usr/bin/
+ENV PATH=/bin:/usr/bin HOME=/home/x
 USER 65532:65532
 VOLUME /vault/data /vault/config
 EXPOSE 8200
@@ -95,6 +133,15 @@ CMD ["server"]
 	}
 	if len(img.links) != 1 || img.links["/bin/vault"] != "vaultd" {
 		t.Errorf("links %v, want /bin/vault -> vaultd alone", img.links)
+	}
+	if strings.Join(img.packages["build"], ",") != "busybox-static,ca-certificates" {
+		t.Errorf("packages %v", img.packages)
+	}
+	if img.files["/usr/bin/busybox"] != (stageFile{"build", "/bin/busybox"}) || img.files["/bin/vaultd"] != (stageFile{"build", "/out/vaultd"}) {
+		t.Errorf("files %v", img.files)
+	}
+	if img.finalEnv["PATH"] != "/bin:/usr/bin" || img.finalEnv["HOME"] != "/home/x" || img.finalEnv["GOFLAGS"] != "" {
+		t.Errorf("final env %v", img.finalEnv)
 	}
 	if strings.Join(img.volumes, ",") != "/vault/data,/vault/config" || strings.Join(img.entrypoint, " ") != "/bin/vaultd" {
 		t.Errorf("volumes %v entrypoint %v", img.volumes, img.entrypoint)
@@ -123,6 +170,9 @@ func TestManifestChecksCatchMistakes(t *testing.T) {
 		{"no memory limit", "              memory: 256Mi\n", "", "memory request and limit"},
 		{"unknown field", "serviceName: vaultd-internal", "serviceName: vaultd-internal\n  replica: 1", "unknown field"},
 		{"binding to another role", "name: system:auth-delegator", "name: cluster-admin", "system:auth-delegator"},
+		{"HOME on the read-only root", "            - name: HOME\n              value: /home/vaultd\n", "", "HOME"},
+		{"HOME not mounted", "            - name: home\n              mountPath: /home/vaultd\n", "", "nothing is mounted at HOME"},
+		{"HOME on disk", "medium: Memory", `medium: ""`, "in-memory emptyDir"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -35,6 +35,7 @@ type objects struct {
 	statefulSets    []*appsv1.StatefulSet
 	services        []*corev1.Service
 	pdbs            []*policyv1.PodDisruptionBudget
+	injectorObjects
 }
 
 // decodeObjects reads a stream of YAML documents.
@@ -81,6 +82,9 @@ func (o *objects) add(obj runtime.Object) error {
 	case *policyv1.PodDisruptionBudget:
 		o.pdbs = append(o.pdbs, v)
 	default:
+		if o.addInjector(obj) {
+			return nil
+		}
 		return fmt.Errorf("unexpected object %T", obj)
 	}
 	return nil
@@ -246,7 +250,47 @@ func checkStatefulSet(t reporter, sts *appsv1.StatefulSet, img *dockerImage, wan
 	checkResources(t, c)
 	checkProbes(t, c, want)
 	checkVolumes(t, sts, c, img)
+	checkHome(t, spec, c, img)
 	return serverPod{sts: sts, container: c}
+}
+
+// checkHome: HOME is a writable in-memory emptyDir, so that `vault login`
+// in a `kubectl exec ... -- sh` session can keep ~/.vault-token on a
+// read-only root filesystem without writing the token to a disk.
+func checkHome(t reporter, spec corev1.PodSpec, c corev1.Container, img *dockerImage) {
+	t.Helper()
+	home := ""
+	for _, e := range c.Env {
+		if e.Name == "HOME" {
+			home = e.Value
+		}
+	}
+	if home == "" {
+		t.Error("the container sets no HOME: vault login cannot store its token on the read-only root filesystem")
+		return
+	}
+	if img != nil && img.finalEnv["HOME"] != "" && img.finalEnv["HOME"] != home {
+		t.Errorf("HOME is %s in the pod, %s in the image", home, img.finalEnv["HOME"])
+	}
+	var mount *corev1.VolumeMount
+	for i, m := range c.VolumeMounts {
+		if m.MountPath == home {
+			mount = &c.VolumeMounts[i]
+		}
+	}
+	if mount == nil || mount.ReadOnly {
+		t.Errorf("nothing is mounted at HOME (%s), or it is read-only", home)
+		return
+	}
+	for _, v := range spec.Volumes {
+		if v.Name == mount.Name {
+			if v.EmptyDir == nil || v.EmptyDir.Medium != corev1.StorageMediumMemory {
+				t.Errorf("HOME (%s) is volume %q, not an in-memory emptyDir", home, v.Name)
+			}
+			return
+		}
+	}
+	t.Errorf("HOME's volume %q is not in the pod", mount.Name)
 }
 
 func metaSelector(m map[string]string) (labels.Selector, error) {

@@ -25,7 +25,17 @@ const (
 	// client writes its own keys, so writers never wait on each other's
 	// key locks.
 	OpWrite Op = "write"
+	// OpMixed is reads of the read keys with every tenth request a write
+	// of the client's own keys.
+	OpMixed Op = "mixed"
+	// OpLogin is a JWT login (auth/<LoginMount>/login) with a token signed
+	// by a key the run configures; each login mints and stores a token.
+	OpLogin Op = "login"
 )
+
+// mixedWriteEvery makes every mixedWriteEvery-th request of a mixed run a
+// write.
+const mixedWriteEvery = 10
 
 // Config says what to run. Addr, Token, Op and Concurrency are required;
 // exactly one of Requests and Duration bounds the run.
@@ -52,6 +62,16 @@ type Config struct {
 	Keys int
 	// ValueSize is the length in bytes of the value written (64 when zero).
 	ValueSize int
+	// SkipPrepare skips writing the read keys: they are there from an
+	// earlier run with the same Prefix and Keys.
+	SkipPrepare bool
+	// LoginMount is the JWT auth mount a login run enables and configures
+	// ("vaultd-load-jwt" when empty).
+	LoginMount string
+	// ServerPID, when set, is the server's process id on this machine:
+	// the run reads its CPU time from /proc before and after and reports
+	// the server CPU per request.
+	ServerPID int
 	// Client sends the requests; nil gives a client that keeps one idle
 	// connection per worker.
 	Client *http.Client
@@ -68,6 +88,9 @@ type Result struct {
 	FirstError error
 	// Elapsed is the wall time of the timed part of the run.
 	Elapsed time.Duration
+	// ServerCPU is the CPU time (user + system) the server process used
+	// during the timed part; zero unless Config.ServerPID was set.
+	ServerCPU time.Duration
 	// latencies are every request's round trip, sorted.
 	latencies []time.Duration
 }
@@ -90,11 +113,26 @@ func (r *Result) Percentile(p float64) time.Duration {
 	return r.latencies[min(max(i, 0), n-1)]
 }
 
-// String is one line: op, clients, requests, errors, rate, p50 and p99.
+// CPUPerRequest is the server CPU time per request; zero when the server
+// CPU was not measured.
+func (r *Result) CPUPerRequest() time.Duration {
+	if r.Requests == 0 {
+		return 0
+	}
+	return r.ServerCPU / time.Duration(r.Requests)
+}
+
+// String is one line: op, clients, requests, errors, rate, p50, p99 and
+// max, and the server CPU per request when it was measured.
 func (r *Result) String() string {
-	return fmt.Sprintf("op=%s c=%d requests=%d errors=%d elapsed=%s rate=%.0f req/s p50=%s p99=%s max=%s",
+	s := fmt.Sprintf("op=%s c=%d requests=%d errors=%d elapsed=%s rate=%.0f req/s p50=%s p99=%s max=%s",
 		r.Op, r.Concurrency, r.Requests, r.Errors, r.Elapsed.Round(time.Millisecond), r.Rate(),
 		fmtLatency(r.Percentile(50)), fmtLatency(r.Percentile(99)), fmtLatency(r.Percentile(100)))
+	if r.ServerCPU > 0 {
+		s += fmt.Sprintf(" server_cpu=%s server_cpu/req=%.1fµs", r.ServerCPU.Round(time.Millisecond),
+			float64(r.ServerCPU.Nanoseconds())/1e3/float64(max(r.Requests, 1)))
+	}
+	return s
 }
 
 func fmtLatency(d time.Duration) string {
@@ -108,13 +146,13 @@ func (c *Config) check() error {
 	switch {
 	case c.Addr == "":
 		return fmt.Errorf("%w: no address", errConfig)
-	case c.Op != OpRead && c.Op != OpWrite:
-		return fmt.Errorf("%w: op %q (want read or write)", errConfig, c.Op)
+	case c.Op != OpRead && c.Op != OpWrite && c.Op != OpMixed && c.Op != OpLogin:
+		return fmt.Errorf("%w: op %q (want read, write, mixed or login)", errConfig, c.Op)
 	case c.Concurrency < 1:
 		return fmt.Errorf("%w: concurrency %d (want at least 1)", errConfig, c.Concurrency)
 	case (c.Requests > 0) == (c.Duration > 0):
 		return fmt.Errorf("%w: give exactly one of a request count and a duration", errConfig)
-	case c.Requests < 0 || c.Keys < 0 || c.ValueSize < 0:
+	case c.Requests < 0 || c.Keys < 0 || c.ValueSize < 0 || c.ServerPID < 0:
 		return fmt.Errorf("%w: negative count", errConfig)
 	}
 	return nil
@@ -132,6 +170,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ValueSize == 0 {
 		c.ValueSize = 64
+	}
+	if c.LoginMount == "" {
+		c.LoginMount = "vaultd-load-jwt"
 	}
 	c.Addr = strings.TrimSuffix(c.Addr, "/")
 	c.Mount = strings.Trim(c.Mount, "/")
@@ -153,8 +194,13 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	cfg = cfg.withDefaults()
 	r := &runner{cfg: cfg, value: strings.Repeat("v", cfg.ValueSize)}
-	if cfg.Op == OpRead {
+	switch cfg.Op {
+	case OpRead, OpMixed:
 		if err := r.prepareReads(ctx); err != nil {
+			return nil, err
+		}
+	case OpLogin:
+		if err := r.prepareLogins(ctx); err != nil {
 			return nil, err
 		}
 	}
@@ -167,6 +213,7 @@ type runner struct {
 	value   string
 	tickets atomic.Int64 // requests handed out, for a counted run
 	stop    atomic.Bool  // set when the duration is up
+	jwts    []string     // one signed JWT per client, for a login run
 }
 
 func (r *runner) readKey(i int) string {
@@ -181,12 +228,36 @@ func (r *runner) writeBody(n int) string {
 	return fmt.Sprintf(`{"data":{"value":%q,"n":%d}}`, r.value, n)
 }
 
-// prepareReads writes every key a read run reads.
+// prepareReads writes every key a read run reads, with Concurrency
+// writers, so that a run over a million keys can fill its store.
 func (r *runner) prepareReads(ctx context.Context) error {
-	for i := range r.cfg.Keys {
-		if err := r.do(ctx, http.MethodPost, r.readKey(i), r.writeBody(i)); err != nil {
-			return fmt.Errorf("load: prepare %s: %w", r.readKey(i), err)
-		}
+	if r.cfg.SkipPrepare {
+		return nil
+	}
+	var (
+		next  atomic.Int64
+		wg    sync.WaitGroup
+		first atomic.Value
+	)
+	for range min(r.cfg.Concurrency, r.cfg.Keys) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for first.Load() == nil {
+				i := int(next.Add(1)) - 1
+				if i >= r.cfg.Keys {
+					return
+				}
+				if err := r.do(ctx, http.MethodPost, r.readKey(i), r.writeBody(i)); err != nil {
+					first.CompareAndSwap(nil, fmt.Errorf("load: prepare %s: %w", r.readKey(i), err))
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err, _ := first.Load().(error); err != nil {
+		return err
 	}
 	return nil
 }
@@ -209,6 +280,13 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 		res     = &Result{Op: r.cfg.Op, Concurrency: r.cfg.Concurrency}
 		perWork = make([][]time.Duration, r.cfg.Concurrency)
 	)
+	var cpu0 time.Duration
+	if r.cfg.ServerPID > 0 {
+		var err error
+		if cpu0, err = ProcessCPU(r.cfg.ServerPID); err != nil {
+			return nil, err
+		}
+	}
 	start := time.Now()
 	if r.cfg.Duration > 0 {
 		timer := time.AfterFunc(r.cfg.Duration, func() { r.stop.Store(true) })
@@ -230,6 +308,13 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	}
 	wg.Wait()
 	res.Elapsed = time.Since(start)
+	if r.cfg.ServerPID > 0 {
+		cpu1, err := ProcessCPU(r.cfg.ServerPID)
+		if err != nil {
+			return nil, err
+		}
+		res.ServerCPU = cpu1 - cpu0
+	}
 	for _, lat := range perWork {
 		res.latencies = append(res.latencies, lat...)
 	}
@@ -249,6 +334,14 @@ func (r *runner) worker(ctx context.Context, w int) (lat []time.Duration, errs i
 			err = r.do(ctx, http.MethodGet, r.readKey((w+n*r.cfg.Concurrency)%r.cfg.Keys), "")
 		case OpWrite:
 			err = r.do(ctx, http.MethodPost, r.writeKey(w, n%r.cfg.Keys), r.writeBody(n))
+		case OpMixed:
+			if n%mixedWriteEvery == mixedWriteEvery-1 {
+				err = r.do(ctx, http.MethodPost, r.writeKey(w, n%r.cfg.Keys), r.writeBody(n))
+			} else {
+				err = r.do(ctx, http.MethodGet, r.readKey((w+n*r.cfg.Concurrency)%r.cfg.Keys), "")
+			}
+		case OpLogin:
+			_, err = r.send(ctx, http.MethodPost, r.loginPath(), r.loginBody(w), "")
 		}
 		lat = append(lat, time.Since(begin))
 		if err != nil {
@@ -261,33 +354,40 @@ func (r *runner) worker(ctx context.Context, w int) (lat []time.Duration, errs i
 	return lat, errs, first
 }
 
-// do sends one request and requires a 2xx; the body is read to the end so
-// the connection is reused.
+// do sends one KV v2 data request with the run's token and requires a 2xx.
 func (r *runner) do(ctx context.Context, method, key, body string) error {
+	_, err := r.send(ctx, method, "/v1/"+r.cfg.Mount+"/data/"+key, body, r.cfg.Token)
+	return err
+}
+
+// send sends one request to path and requires a 2xx; the body is read to
+// the end so the connection is reused, and returned.
+func (r *runner) send(ctx context.Context, method, path, body, token string) ([]byte, error) {
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
-	url := r.cfg.Addr + "/v1/" + r.cfg.Mount + "/data/" + key
-	req, err := http.NewRequestWithContext(ctx, method, url, rd)
+	req, err := http.NewRequestWithContext(ctx, method, r.cfg.Addr+path, rd)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	req.Header.Set("X-Vault-Token", r.cfg.Token)
+	if token != "" {
+		req.Header.Set("X-Vault-Token", token)
+	}
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, err := r.cfg.Client.Do(req)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return fmt.Errorf("%s %s: read body: %w", method, key, err)
+		return nil, fmt.Errorf("%s %s: read body: %w", method, path, err)
 	}
 	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("%s %s: HTTP %d: %s", method, key, resp.StatusCode, strings.TrimSpace(string(data)))
+		return nil, fmt.Errorf("%s %s: HTTP %d: %s", method, path, resp.StatusCode, strings.TrimSpace(string(data)))
 	}
-	return nil
+	return data, nil
 }

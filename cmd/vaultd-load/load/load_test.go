@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -71,9 +72,20 @@ func TestRunCountedWrites(t *testing.T) {
 		}
 		total += n
 	}
-	// 4 writers, 5 keys each, 25 writes each.
-	if total != 100 || len(f.posts) != 20 || len(f.gets) != 0 || !f.tokens["tok"] || len(f.tokens) != 1 {
+	// 4 writers share 100 tickets; each cycles over its own 5 keys, so a
+	// writer that drew m tickets wrote keys k0..k(min(m,5)-1). Some writer
+	// drew at least 25, so at least 5 keys and at most 20 were written.
+	if total != 100 || len(f.posts) < 5 || len(f.posts) > 20 || len(f.gets) != 0 || !f.tokens["tok"] || len(f.tokens) != 1 {
 		t.Fatalf("server saw %d writes on %d keys, %d reads, tokens %v", total, len(f.posts), len(f.gets), f.tokens)
+	}
+	for key := range f.posts {
+		var w, k int
+		if _, err := fmt.Sscanf(strings.TrimPrefix(key, "vaultd-load/write/"), "w%d/k%d", &w, &k); err != nil || w < 0 || w > 3 || k < 0 || k > 4 {
+			t.Fatalf("key %q is not one of 4 writers' 5 keys", key)
+		}
+		if k > 0 && f.posts[fmt.Sprintf("vaultd-load/write/w%d/k%d", w, k-1)] == 0 {
+			t.Fatalf("writer %d wrote k%d but not k%d", w, k, k-1)
+		}
 	}
 	if !strings.Contains(res.String(), "op=write c=4 requests=100 errors=0") {
 		t.Fatalf("String: %s", res)

@@ -7,14 +7,15 @@ The chart's name, or nameOverride.
 
 {{/*
 The name of every object: fullnameOverride, else the release name (with
-the chart name appended unless the release name already contains it).
+the chart name appended unless the release name already contains it, or
+is its start: the release "vault" of Vault's instructions gives vault-0).
 */}}
 {{- define "vaultd.fullname" -}}
 {{- if .Values.fullnameOverride }}
 {{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
 {{- else }}
 {{- $name := default .Chart.Name .Values.nameOverride }}
-{{- if contains $name .Release.Name }}
+{{- if or (contains $name .Release.Name) (hasPrefix .Release.Name $name) }}
 {{- .Release.Name | trunc 63 | trimSuffix "-" }}
 {{- else }}
 {{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
@@ -117,6 +118,11 @@ listener "tcp" {
 {{- else }}
   tls_disable = true
 {{- end }}
+{{- if and .Values.serviceMonitor.enabled .Values.serviceMonitor.unauthenticatedMetricsAccess }}
+  telemetry {
+    unauthenticated_metrics_access = true
+  }
+{{- end }}
 }
 
 {{- if .Values.server.ha.enabled }}
@@ -137,5 +143,54 @@ audit "file" "stdout/" {
     file_path = "stdout"
   }
 }
+{{- end }}
+{{- end }}
+
+{{/*
+The injector's object names, as Vault's chart names them:
+<fullname>-agent-injector, its Service -svc and its webhook configuration
+-cfg.
+*/}}
+{{- define "vaultd.injectorName" -}}
+{{- printf "%s-agent-injector" (include "vaultd.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "vaultd.injectorSelectorLabels" -}}
+app.kubernetes.io/name: {{ include "vaultd.name" . }}-agent-injector
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: injector
+{{- end }}
+
+{{- define "vaultd.injectorLabels" -}}
+helm.sh/chart: {{ include "vaultd.chart" . }}
+{{ include "vaultd.injectorSelectorLabels" . }}
+app.kubernetes.io/version: {{ .Values.image.tag | default .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{/*
+The image of the injector and of the agent containers it adds: the
+server's image unless injector.image / injector.agentImage name another.
+*/}}
+{{- define "vaultd.injectorImage" -}}
+{{- $repo := .Values.injector.image.repository | default .Values.image.repository }}
+{{- $tag := .Values.injector.image.tag | default .Values.image.tag | default .Chart.AppVersion }}
+{{- printf "%s:%s" $repo $tag }}
+{{- end }}
+
+{{- define "vaultd.agentImage" -}}
+{{- $repo := .Values.injector.agentImage.repository | default .Values.image.repository }}
+{{- $tag := .Values.injector.agentImage.tag | default .Values.image.tag | default .Chart.AppVersion }}
+{{- printf "%s:%s" $repo $tag }}
+{{- end }}
+
+{{/*
+Where the injected agents reach the server.
+*/}}
+{{- define "vaultd.agentVaultAddr" -}}
+{{- if .Values.injector.externalVaultAddr }}
+{{- .Values.injector.externalVaultAddr }}
+{{- else }}
+{{- include "vaultd.scheme" . }}://{{ include "vaultd.fullname" . }}.{{ .Release.Namespace }}.svc:{{ .Values.service.port }}
 {{- end }}
 {{- end }}
