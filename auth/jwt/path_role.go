@@ -121,7 +121,7 @@ func (b *Backend) writeRole(ctx context.Context, req *logical.Request, name stri
 	if err := r.ParseTokenFields(fd); err != nil {
 		return nil, err
 	}
-	if err := r.Upgrade(fd, &r.TokenParams); err != nil {
+	if err := r.Upgrade(fd, &r.TokenParams, "ttl should not be greater than max ttl"); err != nil {
 		return nil, err
 	}
 	warnings, err := r.CheckTokenFields(b.system.MaxLeaseTTL())
