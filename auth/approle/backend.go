@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -39,10 +38,10 @@ var _ logical.Backend = (*Backend)(nil)
 
 // Factory builds the auth method; register it under "approle".
 func Factory(_ context.Context, conf *logical.BackendConfig) (logical.Backend, error) {
-	if conf == nil {
-		return nil, errors.New("approle: nil backend config")
+	logger, system, err := authutil.Defaults(conf, "approle")
+	if err != nil {
+		return nil, err
 	}
-	logger, system := authutil.Defaults(conf)
 	return &Backend{logger: logger, system: system}, nil
 }
 

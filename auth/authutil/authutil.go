@@ -2,6 +2,7 @@ package authutil
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"regexp"
 	"strings"
@@ -17,7 +18,11 @@ func ValidName(name string) bool { return nameRE.MatchString(name) }
 
 // Defaults returns the config's logger and system view, or, where the
 // config leaves them out, a logger that discards and a static system view.
-func Defaults(conf *logical.BackendConfig) (*slog.Logger, logical.SystemView) {
+// A nil config is an error, "<method>: nil backend config".
+func Defaults(conf *logical.BackendConfig, method string) (*slog.Logger, logical.SystemView, error) {
+	if conf == nil {
+		return nil, nil, fmt.Errorf("%s: nil backend config", method)
+	}
 	logger := conf.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -26,7 +31,7 @@ func Defaults(conf *logical.BackendConfig) (*slog.Logger, logical.SystemView) {
 	if system == nil {
 		system = logical.StaticSystemView{}
 	}
-	return logger, system
+	return logger, system, nil
 }
 
 // Handler answers one request.

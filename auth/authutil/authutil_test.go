@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/vaultd/vaultd/logical"
 )
@@ -73,5 +74,22 @@ func TestRoleRoutesExistenceCheck(t *testing.T) {
 		if err != nil || ok != tc.ok || exists != tc.wantExists {
 			t.Errorf("%s: ok %v exists %v err %v; want %v %v", tc.path, ok, exists, err, tc.ok, tc.wantExists)
 		}
+	}
+}
+
+// TestDefaults: a nil config is refused with the method's name; missing
+// logger and system view are filled in, given ones kept.
+func TestDefaults(t *testing.T) {
+	if _, _, err := Defaults(nil, "jwt auth"); err == nil || err.Error() != "jwt auth: nil backend config" {
+		t.Fatalf("nil config: err %v", err)
+	}
+	logger, system, err := Defaults(&logical.BackendConfig{}, "x")
+	if err != nil || logger == nil || system == nil {
+		t.Fatalf("empty config: %v %v %v", logger, system, err)
+	}
+	given := logical.StaticSystemView{MaxTTL: time.Hour}
+	_, system, err = Defaults(&logical.BackendConfig{System: given}, "x")
+	if err != nil || system.MaxLeaseTTL() != time.Hour {
+		t.Fatalf("given system view not kept: %v %v", system, err)
 	}
 }

@@ -2,7 +2,6 @@ package jwt
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -84,10 +83,10 @@ func Factory(ctx context.Context, conf *logical.BackendConfig) (logical.Backend,
 
 // New builds the auth method with the given options.
 func New(conf *logical.BackendConfig, opts Options) (*Backend, error) {
-	if conf == nil {
-		return nil, errors.New("jwt auth: nil backend config")
+	logger, system, err := authutil.Defaults(conf, "jwt auth")
+	if err != nil {
+		return nil, err
 	}
-	logger, system := authutil.Defaults(conf)
 	bg, stop := context.WithCancel(context.Background())
 	b := &Backend{
 		logger: logger,

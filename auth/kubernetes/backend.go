@@ -2,7 +2,6 @@ package kubernetes
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -97,11 +96,11 @@ func Factory(ctx context.Context, conf *logical.BackendConfig) (logical.Backend,
 
 // New builds the auth method with the given options.
 func New(conf *logical.BackendConfig, opts Options) (*Backend, error) {
-	if conf == nil {
-		return nil, errors.New("kubernetes auth: nil backend config")
+	logger, system, err := authutil.Defaults(conf, "kubernetes auth")
+	if err != nil {
+		return nil, err
 	}
 	opts = opts.withDefaults()
-	logger, system := authutil.Defaults(conf)
 	metrics := conf.Metrics
 	if metrics == nil {
 		metrics = logical.DiscardMetrics{}

@@ -2,7 +2,6 @@ package userpass
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -32,10 +31,10 @@ var _ logical.Backend = (*Backend)(nil)
 
 // Factory builds the auth method; register it under "userpass".
 func Factory(_ context.Context, conf *logical.BackendConfig) (logical.Backend, error) {
-	if conf == nil {
-		return nil, errors.New("userpass: nil backend config")
+	logger, system, err := authutil.Defaults(conf, "userpass")
+	if err != nil {
+		return nil, err
 	}
-	logger, system := authutil.Defaults(conf)
 	dummy, err := bcrypt.GenerateFromPassword([]byte("vaultd-userpass-dummy"), bcrypt.DefaultCost)
 	if err != nil {
 		return nil, fmt.Errorf("userpass: dummy hash: %w", err)
