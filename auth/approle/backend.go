@@ -191,12 +191,5 @@ func (b *Backend) ExistenceCheck(ctx context.Context, req *logical.Request) (ok,
 }
 
 func listKeys(ctx context.Context, s logical.Storage, prefix string) (*logical.Response, error) {
-	keys, err := s.List(ctx, prefix)
-	if err != nil {
-		return nil, fmt.Errorf("approle: list: %w", err)
-	}
-	if len(keys) == 0 {
-		return nil, nil
-	}
-	return &logical.Response{Data: map[string]any{"keys": keys}}, nil
+	return authutil.List(ctx, s, prefix, "approle: list")
 }

@@ -107,3 +107,17 @@ func (rr *RoleRoutes) ExistenceCheck(ctx context.Context, req *logical.Request) 
 	}
 	return true, exists, nil
 }
+
+// List answers a list request for the entries under prefix: their keys,
+// or no response when there are none. A storage error is wrapped as
+// "<what>: <error>".
+func List(ctx context.Context, s logical.Storage, prefix, what string) (*logical.Response, error) {
+	keys, err := s.List(ctx, prefix)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	return &logical.Response{Data: map[string]any{"keys": keys}}, nil
+}

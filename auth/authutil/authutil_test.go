@@ -93,3 +93,22 @@ func TestDefaults(t *testing.T) {
 		t.Fatalf("given system view not kept: %v %v", system, err)
 	}
 }
+
+// TestList: no entries give no response; entries give their keys.
+func TestList(t *testing.T) {
+	ctx := context.Background()
+	s := logical.NewInmemStorage()
+	if resp, err := List(ctx, s, "role/", "x: list"); err != nil || resp != nil {
+		t.Fatalf("empty: %v %v", resp, err)
+	}
+	if err := s.Put(ctx, &logical.StorageEntry{Key: "role/a", Value: []byte("{}")}); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := List(ctx, s, "role/", "x: list")
+	if err != nil || resp == nil {
+		t.Fatalf("one role: %v %v", resp, err)
+	}
+	if keys, _ := resp.Data["keys"].([]string); len(keys) != 1 || keys[0] != "a" {
+		t.Fatalf("keys %v", resp.Data["keys"])
+	}
+}

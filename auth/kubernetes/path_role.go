@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/vaultd/vaultd/auth/authutil"
 	"github.com/vaultd/vaultd/logical"
 	"github.com/vaultd/vaultd/tokenutil"
 )
@@ -20,14 +21,7 @@ var roleSchema = tokenutil.AddLegacyFields(tokenutil.AddTokenFields(map[string]*
 }))
 
 func (b *Backend) listRoles(ctx context.Context, req *logical.Request) (*logical.Response, error) {
-	keys, err := req.Storage.List(ctx, rolePrefix)
-	if err != nil {
-		return nil, fmt.Errorf("kubernetes auth: list roles: %w", err)
-	}
-	if len(keys) == 0 {
-		return nil, nil
-	}
-	return &logical.Response{Data: map[string]any{"keys": keys}}, nil
+	return authutil.List(ctx, req.Storage, rolePrefix, "kubernetes auth: list roles")
 }
 
 func (b *Backend) deleteRole(ctx context.Context, req *logical.Request, name string) (*logical.Response, error) {
