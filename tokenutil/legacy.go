@@ -42,7 +42,12 @@ func AddLegacyFields(schema map[string]*logical.FieldSchema) map[string]*logical
 // token_* successor; given with its successor, it mirrors the successor;
 // absent while the successor is given, it is cleared. Call fd.Validate
 // first.
-func (l *LegacyParams) Upgrade(fd *logical.FieldData, p *TokenParams) error {
+//
+// When a legacy ttl, max_ttl or period leaves token_ttl above
+// token_max_ttl, Upgrade fails with ttlOverMax, the method's own wording
+// (Vault's jwt and kubernetes methods word it differently); with
+// ttlOverMax "" that check is left to CheckTokenFields.
+func (l *LegacyParams) Upgrade(fd *logical.FieldData, p *TokenParams, ttlOverMax string) error {
 	_, newSet, _ := fd.GetOk("token_policies")
 	if _, ok, _ := fd.GetOk("policies"); ok && !newSet {
 		l.Policies = slices.Clone(p.TokenPolicies) // ParseTokenFields took them
@@ -88,8 +93,8 @@ func (l *LegacyParams) Upgrade(fd *logical.FieldData, p *TokenParams) error {
 			*f.oldV = 0
 		}
 	}
-	if legacyTTLs && p.TokenMaxTTL > 0 && p.TokenTTL > p.TokenMaxTTL {
-		return logical.InvalidRequest("ttl should not be greater than max ttl")
+	if ttlOverMax != "" && legacyTTLs && p.TokenMaxTTL > 0 && p.TokenTTL > p.TokenMaxTTL {
+		return logical.InvalidRequest("%s", ttlOverMax)
 	}
 
 	_, newSet, _ = fd.GetOk("token_num_uses")

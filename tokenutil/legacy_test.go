@@ -23,7 +23,7 @@ func (r *roleFields) write(t *testing.T, raw map[string]any) error {
 	if err := r.ParseTokenFields(fd); err != nil {
 		return err
 	}
-	if err := r.Upgrade(fd, &r.TokenParams); err != nil {
+	if err := r.Upgrade(fd, &r.TokenParams, "ttl should not be greater than max ttl"); err != nil {
 		return err
 	}
 	_, err := r.CheckTokenFields(24 * time.Hour)

@@ -231,3 +231,12 @@ func AddrInCIDRs(remote string, cidrs []string) bool {
 	}
 	return false
 }
+
+// Renewed answers the renewal of a token issued under these params: the
+// token's auth, with the TTL, max TTL and period the role (or user) has
+// now.
+func (p *TokenParams) Renewed(prev *logical.Auth) *logical.Response {
+	auth := *prev
+	auth.TTL, auth.MaxTTL, auth.Period = p.TokenTTL, p.TokenMaxTTL, p.TokenPeriod
+	return &logical.Response{Auth: &auth}
+}

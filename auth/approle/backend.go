@@ -6,13 +6,12 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"strings"
 	"sync"
 
+	"github.com/vaultd/vaultd/auth/authutil"
 	"github.com/vaultd/vaultd/logical"
 )
 
@@ -21,8 +20,6 @@ const MountType = "approle"
 
 // hmacKeyPath holds the mount's random HMAC key for secret and role IDs.
 const hmacKeyPath = "hmac_key"
-
-var nameRE = regexp.MustCompile(`^\w(([\w.@-]+)?\w)?$`)
 
 // Backend is the AppRole auth method.
 type Backend struct {
@@ -41,16 +38,9 @@ var _ logical.Backend = (*Backend)(nil)
 
 // Factory builds the auth method; register it under "approle".
 func Factory(_ context.Context, conf *logical.BackendConfig) (logical.Backend, error) {
-	if conf == nil {
-		return nil, errors.New("approle: nil backend config")
-	}
-	logger := conf.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	system := conf.System
-	if system == nil {
-		system = logical.StaticSystemView{}
+	logger, system, err := authutil.Defaults(conf, "approle")
+	if err != nil {
+		return nil, err
 	}
 	return &Backend{logger: logger, system: system}, nil
 }
@@ -123,7 +113,7 @@ func (b *Backend) HandleRequest(ctx context.Context, req *logical.Request) (*log
 		}
 	case strings.HasPrefix(path, "role/"):
 		name, sub, _ := strings.Cut(strings.TrimPrefix(path, "role/"), "/")
-		if !nameRE.MatchString(name) {
+		if !authutil.ValidName(name) {
 			return nil, logical.ErrUnsupportedPath
 		}
 		return b.rolePath(ctx, req, strings.ToLower(name), sub, write)
@@ -190,7 +180,7 @@ func (b *Backend) rolePath(ctx context.Context, req *logical.Request, name, sub 
 // exist is a create.
 func (b *Backend) ExistenceCheck(ctx context.Context, req *logical.Request) (ok, exists bool, err error) {
 	name, isRole := strings.CutPrefix(strings.Trim(req.Path, "/"), "role/")
-	if !isRole || !nameRE.MatchString(name) {
+	if !isRole || !authutil.ValidName(name) {
 		return false, false, nil
 	}
 	r, err := loadRole(ctx, req.Storage, strings.ToLower(name))
@@ -201,12 +191,5 @@ func (b *Backend) ExistenceCheck(ctx context.Context, req *logical.Request) (ok,
 }
 
 func listKeys(ctx context.Context, s logical.Storage, prefix string) (*logical.Response, error) {
-	keys, err := s.List(ctx, prefix)
-	if err != nil {
-		return nil, fmt.Errorf("approle: list: %w", err)
-	}
-	if len(keys) == 0 {
-		return nil, nil
-	}
-	return &logical.Response{Data: map[string]any{"keys": keys}}, nil
+	return authutil.List(ctx, s, prefix, "approle: list")
 }

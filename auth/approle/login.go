@@ -134,9 +134,7 @@ func (b *Backend) renew(ctx context.Context, req *logical.Request) (*logical.Res
 	if r == nil {
 		return nil, logical.InvalidRequest("role %q does not exist during renewal", name)
 	}
-	auth := *req.Auth
-	auth.TTL, auth.MaxTTL, auth.Period = r.TokenTTL, r.TokenMaxTTL, r.TokenPeriod
-	return &logical.Response{Auth: &auth}, nil
+	return r.Renewed(req.Auth), nil
 }
 
 // tidy deletes expired secret IDs and accessors whose secret ID is gone.

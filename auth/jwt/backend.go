@@ -2,13 +2,11 @@ package jwt
 
 import (
 	"context"
-	"errors"
 	"log/slog"
-	"regexp"
-	"strings"
 	"sync"
 	"time"
 
+	"github.com/vaultd/vaultd/auth/authutil"
 	"github.com/vaultd/vaultd/logical"
 )
 
@@ -59,6 +57,9 @@ type Backend struct {
 	keysMu sync.Mutex
 	keys   *keyCache
 
+	// rr routes requests to the handlers below.
+	rr *authutil.RoleRoutes
+
 	// writeMu serialises role and config writes.
 	writeMu sync.Mutex
 
@@ -82,25 +83,20 @@ func Factory(ctx context.Context, conf *logical.BackendConfig) (logical.Backend,
 
 // New builds the auth method with the given options.
 func New(conf *logical.BackendConfig, opts Options) (*Backend, error) {
-	if conf == nil {
-		return nil, errors.New("jwt auth: nil backend config")
-	}
-	logger := conf.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	system := conf.System
-	if system == nil {
-		system = logical.StaticSystemView{}
+	logger, system, err := authutil.Defaults(conf, "jwt auth")
+	if err != nil {
+		return nil, err
 	}
 	bg, stop := context.WithCancel(context.Background())
-	return &Backend{
+	b := &Backend{
 		logger: logger,
 		system: system,
 		opts:   opts.withDefaults(),
 		bg:     bg,
 		stopBG: stop,
-	}, nil
+	}
+	b.rr = b.routes()
+	return b, nil
 }
 
 // SpecialPaths implements logical.Backend: login needs no token.
@@ -118,60 +114,25 @@ func (b *Backend) Cleanup(context.Context) {
 	b.keysMu.Unlock()
 }
 
-// roleNameRE is Vault's rule for names in paths.
-var roleNameRE = regexp.MustCompile(`^\w(([\w.@-]+)?\w)?$`)
-
 // HandleRequest implements logical.Backend.
 func (b *Backend) HandleRequest(ctx context.Context, req *logical.Request) (*logical.Response, error) {
-	if req.Operation == logical.RenewOperation {
-		return b.renew(ctx, req)
-	}
-	switch path := strings.Trim(req.Path, "/"); {
-	case path == "config":
-		switch req.Operation {
-		case logical.ReadOperation:
-			return b.readConfig(ctx, req)
-		case logical.CreateOperation, logical.UpdateOperation:
-			return b.writeConfig(ctx, req)
-		}
-	case path == "login":
-		switch req.Operation {
-		case logical.CreateOperation, logical.UpdateOperation:
-			return b.login(ctx, req)
-		}
-	case path == "role":
-		if req.Operation == logical.ListOperation {
-			return b.listRoles(ctx, req)
-		}
-	case strings.HasPrefix(path, "role/"):
-		name := strings.TrimPrefix(path, "role/")
-		if !roleNameRE.MatchString(name) {
-			return nil, logical.ErrUnsupportedPath
-		}
-		switch req.Operation {
-		case logical.ReadOperation:
-			return b.readRole(ctx, req, name)
-		case logical.CreateOperation, logical.UpdateOperation:
-			return b.writeRole(ctx, req, name)
-		case logical.DeleteOperation:
-			return b.deleteRole(ctx, req, name)
-		}
-	default:
-		return nil, logical.ErrUnsupportedPath
-	}
-	return nil, logical.ErrUnsupportedOperation
+	return b.rr.HandleRequest(ctx, req)
 }
 
 // ExistenceCheck implements logical.Backend: a role write is a create when
 // the role does not exist yet. Other paths do not distinguish.
 func (b *Backend) ExistenceCheck(ctx context.Context, req *logical.Request) (ok, exists bool, err error) {
-	name, isRole := strings.CutPrefix(strings.Trim(req.Path, "/"), "role/")
-	if !isRole || !roleNameRE.MatchString(name) {
-		return false, false, nil
+	return b.rr.ExistenceCheck(ctx, req)
+}
+
+func (b *Backend) routes() *authutil.RoleRoutes {
+	return &authutil.RoleRoutes{
+		Renew: b.renew, ReadConfig: b.readConfig, WriteConfig: b.writeConfig,
+		Login: b.login, ListRoles: b.listRoles,
+		ReadRole: b.readRole, WriteRole: b.writeRole, DeleteRole: b.deleteRole,
+		RoleExists: func(ctx context.Context, s logical.Storage, name string) (bool, error) {
+			r, err := loadRole(ctx, s, name)
+			return r != nil, err
+		},
 	}
-	r, err := loadRole(ctx, req.Storage, name)
-	if err != nil {
-		return false, false, err
-	}
-	return true, r != nil, nil
 }

@@ -11,7 +11,6 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -21,6 +20,8 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/vaultd/vaultd/auth/authutil"
 )
 
 // maxDocumentSize bounds a discovery document or JWKS read from an issuer.
@@ -228,19 +229,7 @@ func parseJWKS(body []byte) ([]jose.JSONWebKey, error) {
 // certificate: RSA, ECDSA or Ed25519.
 func parsePublicKeyPEM(p string) (crypto.PublicKey, error) {
 	errNoKey := errors.New("data does not contain any valid RSA, ECDSA or Ed25519 public keys")
-	block, _ := pem.Decode([]byte(p))
-	if block == nil {
-		return nil, errNoKey
-	}
-	var raw any
-	if k, err := x509.ParsePKIXPublicKey(block.Bytes); err == nil {
-		raw = k
-	} else if cert, err := x509.ParseCertificate(block.Bytes); err == nil {
-		raw = cert.PublicKey
-	} else if k, err := x509.ParsePKCS1PublicKey(block.Bytes); err == nil {
-		raw = k
-	}
-	switch k := raw.(type) {
+	switch k := authutil.DecodePublicKeyPEM(p).(type) {
 	case *rsa.PublicKey, *ecdsa.PublicKey, ed25519.PublicKey:
 		return k, nil
 	}

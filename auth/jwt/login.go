@@ -271,9 +271,5 @@ func (b *Backend) renew(ctx context.Context, req *logical.Request) (*logical.Res
 	if r == nil {
 		return nil, refused("permission denied: role %q no longer exists", roleName)
 	}
-	auth := *req.Auth
-	auth.TTL = r.TokenTTL
-	auth.MaxTTL = r.TokenMaxTTL
-	auth.Period = r.TokenPeriod
-	return &logical.Response{Auth: &auth}, nil
+	return r.Renewed(req.Auth), nil
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vaultd/vaultd/auth/authutil"
 	"github.com/vaultd/vaultd/logical"
 	"github.com/vaultd/vaultd/tokenutil"
 )
@@ -32,14 +33,7 @@ var roleSchema = tokenutil.AddLegacyFields(tokenutil.AddTokenFields(map[string]*
 var leewayFields = []string{"expiration_leeway", "not_before_leeway", "clock_skew_leeway"}
 
 func (b *Backend) listRoles(ctx context.Context, req *logical.Request) (*logical.Response, error) {
-	keys, err := req.Storage.List(ctx, rolePrefix)
-	if err != nil {
-		return nil, fmt.Errorf("jwt auth: list roles: %w", err)
-	}
-	if len(keys) == 0 {
-		return nil, nil
-	}
-	return &logical.Response{Data: map[string]any{"keys": keys}}, nil
+	return authutil.List(ctx, req.Storage, rolePrefix, "jwt auth: list roles")
 }
 
 func (b *Backend) deleteRole(ctx context.Context, req *logical.Request, name string) (*logical.Response, error) {
@@ -121,7 +115,7 @@ func (b *Backend) writeRole(ctx context.Context, req *logical.Request, name stri
 	if err := r.ParseTokenFields(fd); err != nil {
 		return nil, err
 	}
-	if err := r.Upgrade(fd, &r.TokenParams); err != nil {
+	if err := r.Upgrade(fd, &r.TokenParams, "ttl should not be greater than max ttl"); err != nil {
 		return nil, err
 	}
 	warnings, err := r.CheckTokenFields(b.system.MaxLeaseTTL())

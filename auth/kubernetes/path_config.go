@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/vaultd/vaultd/auth/authutil"
 	"github.com/vaultd/vaultd/logical"
 )
 
@@ -182,19 +183,7 @@ func parsePublicKeys(pems []string) ([]crypto.PublicKey, error) {
 
 func parsePublicKey(p string) (crypto.PublicKey, error) {
 	errNoKey := errors.New("data does not contain any valid RSA or ECDSA public keys")
-	block, _ := pem.Decode([]byte(p))
-	if block == nil {
-		return nil, errNoKey
-	}
-	var raw any
-	if k, err := x509.ParsePKIXPublicKey(block.Bytes); err == nil {
-		raw = k
-	} else if cert, err := x509.ParseCertificate(block.Bytes); err == nil {
-		raw = cert.PublicKey
-	} else if k, err := x509.ParsePKCS1PublicKey(block.Bytes); err == nil {
-		raw = k
-	}
-	switch k := raw.(type) {
+	switch k := authutil.DecodePublicKeyPEM(p).(type) {
 	case *rsa.PublicKey:
 		return k, nil
 	case *ecdsa.PublicKey:

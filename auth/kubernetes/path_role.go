@@ -6,44 +6,22 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
+	"github.com/vaultd/vaultd/auth/authutil"
 	"github.com/vaultd/vaultd/logical"
 	"github.com/vaultd/vaultd/tokenutil"
 )
 
-var roleSchema = map[string]*logical.FieldSchema{
+var roleSchema = tokenutil.AddLegacyFields(tokenutil.AddTokenFields(map[string]*logical.FieldSchema{
 	"bound_service_account_names":              {Type: logical.TypeStringList},
 	"bound_service_account_namespaces":         {Type: logical.TypeStringList},
 	"bound_service_account_namespace_selector": {Type: logical.TypeString},
-	"audience":                {Type: logical.TypeString},
-	"alias_name_source":       {Type: logical.TypeString, Default: aliasSourceUID},
-	"token_policies":          {Type: logical.TypeStringList},
-	"token_ttl":               {Type: logical.TypeDuration},
-	"token_max_ttl":           {Type: logical.TypeDuration},
-	"token_explicit_max_ttl":  {Type: logical.TypeDuration},
-	"token_period":            {Type: logical.TypeDuration},
-	"token_bound_cidrs":       {Type: logical.TypeStringList},
-	"token_no_default_policy": {Type: logical.TypeBool},
-	"token_num_uses":          {Type: logical.TypeInt},
-	"token_type":              {Type: logical.TypeString},
-	"policies":                {Type: logical.TypeStringList},
-	"ttl":                     {Type: logical.TypeDuration},
-	"max_ttl":                 {Type: logical.TypeDuration},
-	"period":                  {Type: logical.TypeDuration},
-	"num_uses":                {Type: logical.TypeInt},
-	"bound_cidrs":             {Type: logical.TypeStringList},
-}
+	"audience":          {Type: logical.TypeString},
+	"alias_name_source": {Type: logical.TypeString, Default: aliasSourceUID},
+}))
 
 func (b *Backend) listRoles(ctx context.Context, req *logical.Request) (*logical.Response, error) {
-	keys, err := req.Storage.List(ctx, rolePrefix)
-	if err != nil {
-		return nil, fmt.Errorf("kubernetes auth: list roles: %w", err)
-	}
-	if len(keys) == 0 {
-		return nil, nil
-	}
-	return &logical.Response{Data: map[string]any{"keys": keys}}, nil
+	return authutil.List(ctx, req.Storage, rolePrefix, "kubernetes auth: list roles")
 }
 
 func (b *Backend) deleteRole(ctx context.Context, req *logical.Request, name string) (*logical.Response, error) {
@@ -72,46 +50,21 @@ func (r *role) data() map[string]any {
 		}
 		return s
 	}
-	secs := func(d time.Duration) int64 { return int64(d / time.Second) }
-	tokenType := r.TokenType
-	if tokenType == "" {
-		tokenType = "default"
-	}
 	d := map[string]any{
 		"bound_service_account_names":              nonNil(r.BoundServiceAccountNames),
 		"bound_service_account_namespaces":         nonNil(r.BoundServiceAccountNamespaces),
 		"bound_service_account_namespace_selector": r.BoundServiceAccountNamespaceSelector,
 		"alias_name_source":                        r.AliasNameSource,
-		"token_policies":                           nonNil(r.TokenPolicies),
-		"token_ttl":                                secs(r.TokenTTL),
-		"token_max_ttl":                            secs(r.TokenMaxTTL),
-		"token_explicit_max_ttl":                   secs(r.TokenExplicitMaxTTL),
-		"token_period":                             secs(r.TokenPeriod),
-		"token_bound_cidrs":                        nonNil(r.TokenBoundCIDRs),
-		"token_no_default_policy":                  r.TokenNoDefaultPolicy,
-		"token_num_uses":                           r.TokenNumUses,
-		"token_type":                               tokenType,
 	}
 	if r.Audience != "" {
 		d["audience"] = r.Audience
 	}
-	if len(r.Policies) > 0 {
-		d["policies"] = nonNil(r.TokenPolicies)
-	}
-	if len(r.BoundCIDRs) > 0 {
-		d["bound_cidrs"] = nonNil(r.TokenBoundCIDRs)
-	}
-	if r.TTL > 0 {
-		d["ttl"] = secs(r.TTL)
-	}
-	if r.MaxTTL > 0 {
-		d["max_ttl"] = secs(r.MaxTTL)
-	}
-	if r.Period > 0 {
-		d["period"] = secs(r.Period)
-	}
-	if r.NumUses > 0 {
-		d["num_uses"] = r.NumUses
+	r.PopulateTokenData(d)
+	r.PopulateLegacyData(d, &r.TokenParams)
+	if len(r.Policies) == 0 {
+		// Unlike jwt, Vault's kubernetes method reports the legacy
+		// "policies" only for a role written with it.
+		delete(d, "policies")
 	}
 	return d
 }
@@ -133,13 +86,15 @@ func (b *Backend) writeRole(ctx context.Context, req *logical.Request, name stri
 	if creating {
 		r = &role{}
 	}
-	if err := r.applyTokenFields(fd); err != nil {
+	if err := r.ParseTokenFields(fd); err != nil {
 		return nil, err
 	}
-	if err := r.applyLegacyFields(fd); err != nil {
+	// A legacy ttl above max_ttl is refused by CheckTokenFields, in the
+	// kubernetes method's wording.
+	if err := r.Upgrade(fd, &r.TokenParams, ""); err != nil {
 		return nil, err
 	}
-	warnings, err := r.checkTTLs(b.system.MaxLeaseTTL())
+	warnings, err := r.CheckTokenFields(b.system.MaxLeaseTTL())
 	if err != nil {
 		return nil, err
 	}
@@ -174,87 +129,6 @@ func (b *Backend) writeRole(ctx context.Context, req *logical.Request, name stri
 	return &logical.Response{Warnings: warnings}, nil
 }
 
-// applyTokenFields reads the token_* fields that the request sets, the
-// way every auth method does (tokenutil).
-func (r *role) applyTokenFields(fd *logical.FieldData) error {
-	return r.ParseTokenFields(fd)
-}
-
-// applyLegacyFields implements Vault's upgrade rule for each deprecated
-// field: given alone, it sets both itself and its token_* successor; given
-// with its successor, it mirrors the successor; absent while the successor
-// is given, it is cleared.
-func (r *role) applyLegacyFields(fd *logical.FieldData) error {
-	_, newSet, _ := fd.GetOk("token_policies")
-	if v, ok, _ := fd.GetOk("policies"); ok && !newSet {
-		// Vault's treatment of the legacy policies field.
-		r.Policies = tokenutil.SanitizePolicies(v.([]string), false)
-		r.TokenPolicies = slices.Clone(r.Policies)
-	} else if newSet {
-		r.Policies = nil
-		if ok {
-			r.Policies = slices.Clone(r.TokenPolicies)
-		}
-	}
-
-	_, newSet, _ = fd.GetOk("token_bound_cidrs")
-	if v, ok, _ := fd.GetOk("bound_cidrs"); ok && !newSet {
-		cidrs, err := canonicalCIDRs(v.([]string))
-		if err != nil {
-			return logical.InvalidRequest("invalid bound_cidrs: %v", err)
-		}
-		r.BoundCIDRs, r.TokenBoundCIDRs = cidrs, slices.Clone(cidrs)
-	} else if newSet {
-		r.BoundCIDRs = nil
-		if ok {
-			r.BoundCIDRs = slices.Clone(r.TokenBoundCIDRs)
-		}
-	}
-
-	durations := []struct {
-		old, new string
-		oldV     *time.Duration
-		newV     *time.Duration
-	}{
-		{"ttl", "token_ttl", &r.TTL, &r.TokenTTL},
-		{"max_ttl", "token_max_ttl", &r.MaxTTL, &r.TokenMaxTTL},
-		{"period", "token_period", &r.Period, &r.TokenPeriod},
-	}
-	for _, f := range durations {
-		_, newSet, _ := fd.GetOk(f.new)
-		v, oldSet, _ := fd.GetOk(f.old)
-		switch {
-		case oldSet && !newSet:
-			*f.oldV = v.(time.Duration)
-			*f.newV = *f.oldV
-		case newSet && oldSet:
-			*f.oldV = *f.newV
-		case newSet:
-			*f.oldV = 0
-		}
-	}
-
-	_, newSet, _ = fd.GetOk("token_num_uses")
-	v, oldSet, _ := fd.GetOk("num_uses")
-	switch {
-	case oldSet && !newSet:
-		if v.(int64) < 0 {
-			return logical.InvalidRequest("'num_uses' cannot be negative")
-		}
-		r.NumUses, r.TokenNumUses = v.(int64), v.(int64)
-	case newSet && oldSet:
-		r.NumUses = r.TokenNumUses
-	case newSet:
-		r.NumUses = 0
-	}
-	return nil
-}
-
-// checkTTLs applies Vault's limits against the mount's maximum lease TTL.
-func (r *role) checkTTLs(mountMax time.Duration) ([]string, error) {
-	return r.CheckTokenFields(mountMax)
-}
-
 // applyBindings reads the service account and namespace bindings and
 // checks that the role binds something.
 func (r *role) applyBindings(fd *logical.FieldData, creating bool) error {
@@ -287,5 +161,3 @@ func (r *role) applyBindings(fd *logical.FieldData, creating bool) error {
 	}
 	return nil
 }
-
-func canonicalCIDRs(in []string) ([]string, error) { return tokenutil.CanonicalCIDRs(in) }

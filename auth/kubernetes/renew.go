@@ -41,11 +41,7 @@ func (b *Backend) renew(ctx context.Context, req *logical.Request) (*logical.Res
 			return nil, err
 		}
 	}
-	auth := *req.Auth
-	auth.TTL = r.TokenTTL
-	auth.MaxTTL = r.TokenMaxTTL
-	auth.Period = r.TokenPeriod
-	return &logical.Response{Auth: &auth}, nil
+	return r.Renewed(req.Auth), nil
 }
 
 // renewSelector re-checks a namespace admitted by label selector.

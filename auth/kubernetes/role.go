@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/vaultd/vaultd/logical"
 	"github.com/vaultd/vaultd/tokenutil"
@@ -32,13 +31,8 @@ type role struct {
 
 	// The common token_* fields, stored flat under their Vault names.
 	tokenutil.TokenParams
-
-	Policies   []string      `json:"policies,omitempty"`
-	TTL        time.Duration `json:"ttl,omitempty"`
-	MaxTTL     time.Duration `json:"max_ttl,omitempty"`
-	Period     time.Duration `json:"period,omitempty"`
-	NumUses    int64         `json:"num_uses,omitempty"`
-	BoundCIDRs []string      `json:"bound_cidrs,omitempty"`
+	// The legacy names (policies, ttl, ...), stored only when written.
+	tokenutil.LegacyParams
 }
 
 func roleKey(name string) string { return rolePrefix + strings.ToLower(name) }

@@ -2,23 +2,19 @@ package userpass
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"strings"
 	"sync"
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/vaultd/vaultd/auth/authutil"
 	"github.com/vaultd/vaultd/logical"
 )
 
 // MountType is the auth method's type name.
 const MountType = "userpass"
-
-// nameRE is Vault's rule for names in paths.
-var nameRE = regexp.MustCompile(`^\w(([\w.@-]+)?\w)?$`)
 
 // Backend is the userpass auth method.
 type Backend struct {
@@ -35,16 +31,9 @@ var _ logical.Backend = (*Backend)(nil)
 
 // Factory builds the auth method; register it under "userpass".
 func Factory(_ context.Context, conf *logical.BackendConfig) (logical.Backend, error) {
-	if conf == nil {
-		return nil, errors.New("userpass: nil backend config")
-	}
-	logger := conf.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	system := conf.System
-	if system == nil {
-		system = logical.StaticSystemView{}
+	logger, system, err := authutil.Defaults(conf, "userpass")
+	if err != nil {
+		return nil, err
 	}
 	dummy, err := bcrypt.GenerateFromPassword([]byte("vaultd-userpass-dummy"), bcrypt.DefaultCost)
 	if err != nil {
@@ -72,7 +61,7 @@ func (b *Backend) HandleRequest(ctx context.Context, req *logical.Request) (*log
 		}
 	case strings.HasPrefix(path, "login/"):
 		name := strings.TrimPrefix(path, "login/")
-		if !nameRE.MatchString(name) {
+		if !authutil.ValidName(name) {
 			return nil, logical.ErrUnsupportedPath
 		}
 		if write {
@@ -81,7 +70,7 @@ func (b *Backend) HandleRequest(ctx context.Context, req *logical.Request) (*log
 	case strings.HasPrefix(path, "users/"):
 		rest := strings.TrimPrefix(path, "users/")
 		name, sub, _ := strings.Cut(rest, "/")
-		if !nameRE.MatchString(name) {
+		if !authutil.ValidName(name) {
 			return nil, logical.ErrUnsupportedPath
 		}
 		switch sub {
@@ -115,7 +104,7 @@ func (b *Backend) HandleRequest(ctx context.Context, req *logical.Request) (*log
 // exist is a create.
 func (b *Backend) ExistenceCheck(ctx context.Context, req *logical.Request) (ok, exists bool, err error) {
 	name, isUser := strings.CutPrefix(strings.Trim(req.Path, "/"), "users/")
-	if !isUser || !nameRE.MatchString(name) {
+	if !isUser || !authutil.ValidName(name) {
 		return false, false, nil
 	}
 	u, err := loadUser(ctx, req.Storage, name)

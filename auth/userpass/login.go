@@ -78,7 +78,5 @@ func (b *Backend) renew(ctx context.Context, req *logical.Request) (*logical.Res
 	if !slices.Equal(tokenutil.SanitizePolicies(have, !u.TokenNoDefaultPolicy), want) {
 		return nil, logical.InvalidRequest("policies have changed, not renewing")
 	}
-	auth := *req.Auth
-	auth.TTL, auth.MaxTTL, auth.Period = u.TokenTTL, u.TokenMaxTTL, u.TokenPeriod
-	return &logical.Response{Auth: &auth}, nil
+	return u.Renewed(req.Auth), nil
 }

@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/vaultd/vaultd/auth/authutil"
 	"github.com/vaultd/vaultd/logical"
 	"github.com/vaultd/vaultd/tokenutil"
 )
@@ -74,14 +75,7 @@ func hashPassword(password string) ([]byte, error) {
 }
 
 func (b *Backend) listUsers(ctx context.Context, req *logical.Request) (*logical.Response, error) {
-	keys, err := req.Storage.List(ctx, userPrefix)
-	if err != nil {
-		return nil, fmt.Errorf("userpass: list users: %w", err)
-	}
-	if len(keys) == 0 {
-		return nil, nil
-	}
-	return &logical.Response{Data: map[string]any{"keys": keys}}, nil
+	return authutil.List(ctx, req.Storage, userPrefix, "userpass: list users")
 }
 
 func (b *Backend) readUser(ctx context.Context, req *logical.Request, name string) (*logical.Response, error) {
