@@ -75,12 +75,9 @@ func runAuditDisable(b *base, args []string) int {
 func runAuditList(b *base, args []string) int {
 	b.flags(flagsHTTP | flagsFormat)
 	b.fs.BoolVar(&b.detailed, "detailed", false, "Print the options and replication of each device.")
-	if _, code, ok := b.parseN(args, 0, 0); !ok {
-		return code
-	}
-	client, ok := b.client()
+	client, _, code, ok := b.connect(args, 0, 0)
 	if !ok {
-		return exitRemote
+		return code
 	}
 	audits, err := client.Sys().ListAuditWithContext(b.ctx)
 	if err != nil {

@@ -77,12 +77,9 @@ func runAuthDisable(b *base, args []string) int {
 func runAuthList(b *base, args []string) int {
 	b.flags(flagsHTTP | flagsFormat)
 	b.fs.BoolVar(&b.detailed, "detailed", false, "Print the TTLs, options and replication of each method.")
-	if _, code, ok := b.parseN(args, 0, 0); !ok {
-		return code
-	}
-	client, ok := b.client()
+	client, _, code, ok := b.connect(args, 0, 0)
 	if !ok {
-		return exitRemote
+		return code
 	}
 	auths, err := client.Sys().ListAuthWithContext(b.ctx)
 	if err != nil {

@@ -145,17 +145,13 @@ func (b *base) mountArgs(args []string, n int, extra func(*flag.FlagSet)) (clien
 	if extra != nil {
 		extra(fs)
 	}
-	pos, code, ok := b.parseN(args, n, n)
-	if !ok {
+	if client, paths, code, ok = b.connect(args, n, n); !ok {
 		return nil, nil, code, false
 	}
-	for i := range pos {
-		pos[i] = mountPath(pos[i])
+	for i := range paths {
+		paths[i] = mountPath(paths[i])
 	}
-	if client, ok = b.client(); !ok {
-		return nil, nil, exitRemote, false
-	}
-	return client, pos, exitOK, true
+	return client, paths, exitOK, true
 }
 
 // enablePath is where enable mounts TYPE: -path, else the type, with one

@@ -77,12 +77,9 @@ func runSecretsDisable(b *base, args []string) int {
 func runSecretsList(b *base, args []string) int {
 	b.flags(flagsHTTP | flagsFormat)
 	b.fs.BoolVar(&b.detailed, "detailed", false, "Print the TTLs, options and replication of each engine.")
-	if _, code, ok := b.parseN(args, 0, 0); !ok {
-		return code
-	}
-	client, ok := b.client()
+	client, _, code, ok := b.connect(args, 0, 0)
 	if !ok {
-		return exitRemote
+		return code
 	}
 	mounts, err := client.Sys().ListMountsWithContext(b.ctx)
 	if err != nil {
