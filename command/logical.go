@@ -77,16 +77,26 @@ func runWrite(b *base, args []string) int {
 	var force bool
 	fs.BoolVar(&force, "force", false, "Allow writing no data.")
 	fs.BoolVar(&force, "f", false, "Alias of -force.")
+	return b.sendData(args, func() string {
+		if force {
+			return ""
+		}
+		return "Must supply data or use -force"
+	}, func(c *api.Client, path string, data map[string]any) (*api.Secret, error) {
+		return c.Logical().WriteWithContext(b.ctx, path, data)
+	})
+}
+
+// sendData is write and patch once the flags are registered: PATH and
+// its data parsed (empty data refused with need(), when not ""), send
+// called, and what it answered printed.
+func (b *base) sendData(args []string, need func() string, send func(c *api.Client, path string, data map[string]any) (*api.Secret, error)) int {
 	pos, code, ok := b.parseN(args, 1, -1)
 	if !ok {
 		return code
 	}
 	path := strings.Trim(pos[0], "/")
-	need := "Must supply data or use -force"
-	if force {
-		need = ""
-	}
-	data, ok := b.dataArgs(pos[1:], need)
+	data, ok := b.dataArgs(pos[1:], need())
 	if !ok {
 		return exitLocal
 	}
@@ -94,7 +104,7 @@ func runWrite(b *base, args []string) int {
 	if !ok {
 		return exitRemote
 	}
-	s, err := client.Logical().WriteWithContext(b.ctx, path, data)
+	s, err := send(client, path, data)
 	if err != nil {
 		return b.remote("Error writing data to "+path, err)
 	}
@@ -180,24 +190,10 @@ func runDelete(b *base, args []string) int {
 
 func runPatch(b *base, args []string) int {
 	b.flags(flagsHTTP | flagsFormat | flagsField)
-	pos, code, ok := b.parseN(args, 1, -1)
-	if !ok {
-		return code
-	}
-	path := strings.Trim(pos[0], "/")
-	data, ok := b.dataArgs(pos[1:], "Must supply data")
-	if !ok {
-		return exitLocal
-	}
-	client, ok := b.client()
-	if !ok {
-		return exitRemote
-	}
-	s, err := client.Logical().JSONMergePatch(b.ctx, path, data)
-	if err != nil {
-		return b.remote("Error writing data to "+path, err)
-	}
-	return b.writeResult(s, "Data written to: "+path)
+	return b.sendData(args, func() string { return "Must supply data" },
+		func(c *api.Client, path string, data map[string]any) (*api.Secret, error) {
+			return c.Logical().JSONMergePatch(b.ctx, path, data)
+		})
 }
 
 func toString(v any) string {
