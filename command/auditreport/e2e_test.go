@@ -23,11 +23,7 @@ var (
 	vaultd  proc.Binary
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	cluster.Stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { cluster.Main(m) }
 
 func must(t testing.TB, err error, what string) {
 	t.Helper()
