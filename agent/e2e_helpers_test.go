@@ -26,11 +26,7 @@ var (
 	vaultd  proc.Binary
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	cluster.Stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { cluster.Main(m) }
 
 // The walkthrough's template, policy and secret.
 const (

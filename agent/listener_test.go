@@ -1,24 +1,14 @@
 package agent
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"log/slog"
-	"math/big"
-	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/hashicorp/vault/api"
 
+	"github.com/vaultd/vaultd/test/certs"
 	"github.com/vaultd/vaultd/vaulttest"
 )
 
@@ -97,19 +87,8 @@ func TestAPIProxyTokenModes(t *testing.T) {
 
 // A listener with tls_cert_file and tls_key_file serves the probe over TLS.
 func TestListenerTLS(t *testing.T) {
-	dir := t.TempDir()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "agent"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, BasicConstraintsValid: true, IsCA: true,
-		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, _ := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	keyDER, _ := x509.MarshalPKCS8PrivateKey(key)
-	certFile, keyFile := filepath.Join(dir, "c.pem"), filepath.Join(dir, "k.pem")
-	_ = os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
-	_ = os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600)
+	tlsFiles := certs.Write(t, t.TempDir())
+	certFile, keyFile := tlsFiles.CertFile, tlsFiles.KeyFile
 
 	ready := newReadiness()
 	ready.set()
@@ -121,9 +100,7 @@ func TestListenerTLS(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ls[0].srv.Close()
-	pool := x509.NewCertPool()
-	pool.AddCert(mustParse(t, der))
-	c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: tlsFiles.Pool()}}}
 	resp, err := c.Get("https://" + ls[0].ln.Addr().String() + ReadyPath)
 	if err != nil {
 		t.Fatal(err)
@@ -132,13 +109,4 @@ func TestListenerTLS(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("TLS probe: %d", resp.StatusCode)
 	}
-}
-
-func mustParse(t *testing.T, der []byte) *x509.Certificate {
-	t.Helper()
-	c, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
 }

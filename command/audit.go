@@ -2,7 +2,6 @@ package command
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/hashicorp/vault/api"
@@ -48,11 +47,7 @@ func runAuditEnable(b *base, args []string) int {
 	for k, v := range data {
 		opts[k] = toString(v)
 	}
-	where := *path
-	if where == "" {
-		where = typ
-	}
-	where = mountPath(where)
+	where := enablePath(typ, *path)
 	client, ok := b.client()
 	if !ok {
 		return exitRemote
@@ -67,31 +62,22 @@ func runAuditEnable(b *base, args []string) int {
 }
 
 func runAuditDisable(b *base, args []string) int {
-	b.flags(flagsHTTP)
-	pos, code, ok := b.parseN(args, 1, 1)
+	client, paths, code, ok := b.mountArgs(args, 1, nil)
 	if !ok {
 		return code
 	}
-	path := mountPath(pos[0])
-	client, ok := b.client()
-	if !ok {
-		return exitRemote
-	}
-	if err := client.Sys().DisableAuditWithContext(b.ctx, path); err != nil {
+	if err := client.Sys().DisableAuditWithContext(b.ctx, paths[0]); err != nil {
 		return b.remote("Error disabling audit device", err)
 	}
-	return b.out().success("Disabled audit device (if it was enabled) at: %s", path)
+	return b.out().success("Disabled audit device (if it was enabled) at: %s", paths[0])
 }
 
 func runAuditList(b *base, args []string) int {
 	b.flags(flagsHTTP | flagsFormat)
 	b.fs.BoolVar(&b.detailed, "detailed", false, "Print the options and replication of each device.")
-	if _, code, ok := b.parseN(args, 0, 0); !ok {
-		return code
-	}
-	client, ok := b.client()
+	client, _, code, ok := b.connect(args, 0, 0)
 	if !ok {
-		return exitRemote
+		return code
 	}
 	audits, err := client.Sys().ListAuditWithContext(b.ctx)
 	if err != nil {
@@ -102,24 +88,15 @@ func runAuditList(b *base, args []string) int {
 		p.linef("No audit devices are enabled.")
 		return exitRemote
 	}
-	paths := make([]string, 0, len(audits))
-	for k := range audits {
-		paths = append(paths, k)
-	}
-	sort.Strings(paths)
 	rows := [][]string{{"Path", "Type", "Description"}}
 	if b.detailed {
 		rows[0] = append(rows[0], "Replication", "Options")
 	}
-	for _, k := range paths {
+	for _, k := range sortedKeys(audits) {
 		a := audits[k]
 		r := []string{a.Path, a.Type, a.Description}
 		if b.detailed {
-			repl := "replicated"
-			if a.Local {
-				repl = "local"
-			}
-			r = append(r, repl, fmt.Sprint(a.Options))
+			r = append(r, replication(a.Local), fmt.Sprint(a.Options))
 		}
 		rows = append(rows, r)
 	}

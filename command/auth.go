@@ -2,7 +2,6 @@ package command
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/hashicorp/vault/api"
@@ -51,11 +50,7 @@ func runAuthEnable(b *base, args []string) int {
 		return code
 	}
 	typ := strings.TrimSpace(pos[0])
-	where := *path
-	if where == "" {
-		where = typ
-	}
-	where = mountPath(where)
+	where := enablePath(typ, *path)
 	client, ok := b.client()
 	if !ok {
 		return exitRemote
@@ -74,31 +69,17 @@ func runAuthEnable(b *base, args []string) int {
 }
 
 func runAuthDisable(b *base, args []string) int {
-	b.flags(flagsHTTP)
-	pos, code, ok := b.parseN(args, 1, 1)
-	if !ok {
-		return code
-	}
-	path := mountPath(pos[0])
-	client, ok := b.client()
-	if !ok {
-		return exitRemote
-	}
-	if err := client.Sys().DisableAuthWithContext(b.ctx, path); err != nil {
-		return b.remote("Error disabling auth method at "+path, err)
-	}
-	return b.out().success("Disabled the auth method (if it existed) at: %s", path)
+	return runMountDisable(b, args, "auth method", func(c *api.Client, path string) error {
+		return c.Sys().DisableAuthWithContext(b.ctx, path)
+	})
 }
 
 func runAuthList(b *base, args []string) int {
 	b.flags(flagsHTTP | flagsFormat)
 	b.fs.BoolVar(&b.detailed, "detailed", false, "Print the TTLs, options and replication of each method.")
-	if _, code, ok := b.parseN(args, 0, 0); !ok {
-		return code
-	}
-	client, ok := b.client()
+	client, _, code, ok := b.connect(args, 0, 0)
 	if !ok {
-		return exitRemote
+		return code
 	}
 	auths, err := client.Sys().ListAuthWithContext(b.ctx)
 	if err != nil {
@@ -111,60 +92,22 @@ func runAuthList(b *base, args []string) int {
 		}
 		return b.out().columns(mountRows(rows), auths)
 	}
-	paths := make([]string, 0, len(auths))
-	for p := range auths {
-		paths = append(paths, p)
-	}
-	sort.Strings(paths)
 	rows := [][]string{{"Path", "Type", "Accessor", "Plugin", "Default TTL", "Max TTL", "Replication", "Seal Wrap", "Options", "Description"}}
-	for _, p := range paths {
+	for _, p := range sortedKeys(auths) {
 		a := auths[p]
-		repl := "replicated"
-		if a.Local {
-			repl = "local"
-		}
 		rows = append(rows, []string{p, a.Type, a.Accessor, a.Type,
 			detailedTTL(a.Type, a.Config.DefaultLeaseTTL), detailedTTL(a.Type, a.Config.MaxLeaseTTL),
-			repl, fmt.Sprint(a.SealWrap), fmt.Sprint(a.Options), a.Description})
+			replication(a.Local), fmt.Sprint(a.SealWrap), fmt.Sprint(a.Options), a.Description})
 	}
 	return b.out().columns(rows, auths)
 }
 
 func runAuthTune(b *base, args []string) int {
-	fs := b.flags(flagsHTTP)
-	var m mountFlags
-	m.register(fs, false)
-	pos, code, ok := b.parseN(args, 1, 1)
-	if !ok {
-		return code
-	}
-	path := mountPath(pos[0])
-	client, ok := b.client()
-	if !ok {
-		return exitRemote
-	}
-	if err := b.tune(client, "auth/"+strings.TrimSuffix(path, "/"), &m, setFlags(fs)); err != nil {
-		return b.remote("Error tuning auth method "+path, err)
-	}
-	return b.out().success("Tuned the auth method at: %s", path)
+	return runMountTune(b, args, "auth", "auth method")
 }
 
 func runAuthMove(b *base, args []string) int {
-	b.flags(flagsHTTP)
-	pos, code, ok := b.parseN(args, 2, 2)
-	if !ok {
-		return code
-	}
-	from, to := authPath(pos[0]), authPath(pos[1])
-	client, ok := b.client()
-	if !ok {
-		return exitRemote
-	}
-	id, err := b.move(client, from, to)
-	if err != nil {
-		return b.remote("Error moving auth method "+from+" to "+to, err)
-	}
-	return b.out().success("Finished moving auth method %s to %s, with migration ID %s", from, to, id)
+	return runMountMove(b, args, "auth method", authPath)
 }
 
 // authPath is p under auth/, with one trailing slash.

@@ -169,6 +169,19 @@ func (b *base) client() (*api.Client, bool) {
 	return c, true
 }
 
+// connect parses the command line (between lo and hi positional
+// arguments, as parseN) and builds the client. When ok is false the
+// command exits with code.
+func (b *base) connect(args []string, lo, hi int) (client *api.Client, pos []string, code int, ok bool) {
+	if pos, code, ok = b.parseN(args, lo, hi); !ok {
+		return nil, nil, code, false
+	}
+	if client, ok = b.client(); !ok {
+		return nil, nil, exitRemote, false
+	}
+	return client, pos, exitOK, true
+}
+
 func (b *base) newClient() (*api.Client, error) {
 	conf := api.DefaultConfig()
 	if conf.Error != nil {

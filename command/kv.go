@@ -82,11 +82,15 @@ func (b *base) kvFlags(groups int) *string {
 	return mount
 }
 
-// kvSetup parses, builds the client and resolves the mount.
-func (b *base) kvSetup(args []string, mount *string, lo, hi int) (*api.Client, kvTarget, []string, int, bool) {
+// kvSetup parses, runs check (when given; false: exitLocal, it printed
+// why), builds the client and resolves the mount.
+func (b *base) kvSetup(args []string, mount *string, lo, hi int, check func() bool) (*api.Client, kvTarget, []string, int, bool) {
 	pos, code, ok := b.parseN(args, lo, hi)
 	if !ok {
 		return nil, kvTarget{}, nil, code, false
+	}
+	if check != nil && !check() {
+		return nil, kvTarget{}, nil, exitLocal, false
 	}
 	client, ok := b.client()
 	if !ok {
@@ -100,10 +104,37 @@ func (b *base) kvSetup(args []string, mount *string, lo, hi int) (*api.Client, k
 	return client, t, pos, exitOK, true
 }
 
+// needV2 is false, having printed msg, when t is not a version 2 mount.
+func (b *base) needV2(t kvTarget, msg string) bool {
+	if !t.v2 {
+		b.errorf("%s", msg)
+	}
+	return t.v2
+}
+
+// casOptions are the options of a version 2 write: cas when it is set
+// (not negative).
+func casOptions(cas int) map[string]any {
+	opts := map[string]any{}
+	if cas > -1 {
+		opts["cas"] = cas
+	}
+	return opts
+}
+
+// secretData is the data map of a version 2 read, nil when there is none.
+func secretData(s *api.Secret) map[string]any {
+	if s == nil {
+		return nil
+	}
+	data, _ := s.Data["data"].(map[string]any)
+	return data
+}
+
 func runKVGet(b *base, args []string) int {
 	mount := b.kvFlags(flagsHTTP | flagsFormat | flagsField)
 	version := b.fs.Int("version", 0, "The version to read (version 2 mounts); 0 is the latest.")
-	client, t, _, code, ok := b.kvSetup(args, mount, 1, 1)
+	client, t, _, code, ok := b.kvSetup(args, mount, 1, 1, nil)
 	if !ok {
 		return code
 	}
@@ -158,26 +189,18 @@ func runKVGet(b *base, args []string) int {
 func runKVPut(b *base, args []string) int {
 	mount := b.kvFlags(flagsHTTP | flagsFormat | flagsField)
 	cas := b.fs.Int("cas", -1, "Check-and-set: write only if the current version is this one (0: only if the key does not exist).")
-	client, t, pos, code, ok := b.kvSetup(args, mount, 1, -1)
+	client, t, pos, code, ok := b.kvSetup(args, mount, 1, -1, nil)
 	if !ok {
 		return code
 	}
-	data, ok := b.dataOrFail(pos[1:])
+	data, ok := b.dataArgs(pos[1:], "Must supply data")
 	if !ok {
-		return exitLocal
-	}
-	if len(data) == 0 {
-		b.errorf("Must supply data")
 		return exitLocal
 	}
 	full := t.apiPath("data")
 	body := data
 	if t.v2 {
-		opts := map[string]any{}
-		if *cas > -1 {
-			opts["cas"] = *cas
-		}
-		body = map[string]any{"data": data, "options": opts}
+		body = map[string]any{"data": data, "options": casOptions(*cas)}
 	}
 	s, err := client.Logical().WriteWithContext(b.ctx, full, body)
 	if err != nil {
@@ -190,20 +213,15 @@ func runKVPatch(b *base, args []string) int {
 	mount := b.kvFlags(flagsHTTP | flagsFormat | flagsField)
 	cas := b.fs.Int("cas", -1, "Check-and-set: patch only if the current version is this one.")
 	method := b.fs.String("method", "patch", `"patch" (an HTTP PATCH) or "rw" (read, then write with check-and-set).`)
-	client, t, pos, code, ok := b.kvSetup(args, mount, 1, -1)
+	client, t, pos, code, ok := b.kvSetup(args, mount, 1, -1, nil)
 	if !ok {
 		return code
 	}
-	data, ok := b.dataOrFail(pos[1:])
+	data, ok := b.dataArgs(pos[1:], "Must supply data")
 	if !ok {
 		return exitLocal
 	}
-	if len(data) == 0 {
-		b.errorf("Must supply data")
-		return exitLocal
-	}
-	if !t.v2 {
-		b.errorf("K/V engine mount must be version 2 for patch support")
+	if !b.needV2(t, "K/V engine mount must be version 2 for patch support") {
 		return exitRemote
 	}
 	full := t.apiPath("data")
@@ -211,11 +229,7 @@ func runKVPatch(b *base, args []string) int {
 	var err error
 	switch *method {
 	case "patch":
-		opts := map[string]any{}
-		if *cas > -1 {
-			opts["cas"] = *cas
-		}
-		s, err = client.Logical().JSONMergePatch(b.ctx, full, map[string]any{"data": data, "options": opts})
+		s, err = client.Logical().JSONMergePatch(b.ctx, full, map[string]any{"data": data, "options": casOptions(*cas)})
 	case "rw":
 		s, err = b.kvPatchRW(client, full, data, *cas)
 	default:
@@ -239,10 +253,7 @@ func (b *base) kvPatchRW(client *api.Client, full string, data map[string]any, c
 	if err != nil {
 		return nil, err
 	}
-	var old map[string]any
-	if cur != nil {
-		old, _ = cur.Data["data"].(map[string]any)
-	}
+	old := secretData(cur)
 	if old == nil {
 		return nil, fmt.Errorf("no existing data at %s", full)
 	}
@@ -267,7 +278,7 @@ func (b *base) kvPatchRW(client *api.Client, full string, data map[string]any, c
 func runKVList(b *base, args []string) int {
 	mount := b.kvFlags(flagsHTTP | flagsFormat)
 	b.fs.BoolVar(&b.detailed, "detailed", false, "Print the whole response in JSON or YAML.")
-	client, t, _, code, ok := b.kvSetup(args, mount, 1, 1)
+	client, t, _, code, ok := b.kvSetup(args, mount, 1, 1, nil)
 	if !ok {
 		return code
 	}
@@ -275,22 +286,14 @@ func runKVList(b *base, args []string) int {
 	if t.rel == "" {
 		full += "/"
 	}
-	s, err := client.Logical().ListWithContext(b.ctx, full)
-	if err != nil {
-		return b.remote("Error listing "+full, err)
-	}
-	if s == nil || (s.WrapInfo == nil && s.Data["keys"] == nil) {
-		b.errorf("No value found at %s", full)
-		return exitRemote
-	}
-	return b.out().list(s)
+	return b.listAt(client, full)
 }
 
 func runKVDelete(b *base, args []string) int {
 	mount := b.kvFlags(flagsHTTP)
 	var versions versionsFlag
 	b.fs.Var(&versions, "versions", "Versions to delete, comma-separated or repeated (version 2 mounts).")
-	client, t, _, code, ok := b.kvSetup(args, mount, 1, 1)
+	client, t, _, code, ok := b.kvSetup(args, mount, 1, 1, nil)
 	if !ok {
 		return code
 	}
@@ -315,25 +318,16 @@ func kvVersionsCommand(op string) func(*base, []string) int {
 		mount := b.kvFlags(flagsHTTP)
 		var versions versionsFlag
 		b.fs.Var(&versions, "versions", "Versions to "+op+", comma-separated or repeated.")
-		pos, code, ok := b.parseN(args, 1, 1)
+		client, t, _, code, ok := b.kvSetup(args, mount, 1, 1, func() bool {
+			if len(versions) == 0 {
+				b.errorf("No versions provided, use the \"-versions\" flag to specify the version to %s.", op)
+			}
+			return len(versions) > 0
+		})
 		if !ok {
 			return code
 		}
-		if len(versions) == 0 {
-			b.errorf("No versions provided, use the \"-versions\" flag to specify the version to %s.", op)
-			return exitLocal
-		}
-		client, ok := b.client()
-		if !ok {
-			return exitRemote
-		}
-		t, err := b.kvResolve(client, pos[0], *mount)
-		if err != nil {
-			b.errorf("%s", err)
-			return exitRemote
-		}
-		if !t.v2 {
-			b.errorf("%s is not supported on a version 1 KV mount", op)
+		if !b.needV2(t, op+" is not supported on a version 1 KV mount") {
 			return exitLocal
 		}
 		full := t.apiPath(op)
@@ -347,25 +341,16 @@ func kvVersionsCommand(op string) func(*base, []string) int {
 func runKVRollback(b *base, args []string) int {
 	mount := b.kvFlags(flagsHTTP | flagsFormat | flagsField)
 	version := b.fs.Int("version", 0, "The version to roll back to.")
-	pos, code, ok := b.parseN(args, 1, 1)
+	client, t, _, code, ok := b.kvSetup(args, mount, 1, 1, func() bool {
+		if *version <= 0 {
+			b.errorf("Must specify a -version to roll back to")
+		}
+		return *version > 0
+	})
 	if !ok {
 		return code
 	}
-	if *version <= 0 {
-		b.errorf("Must specify a -version to roll back to")
-		return exitLocal
-	}
-	client, ok := b.client()
-	if !ok {
-		return exitRemote
-	}
-	t, err := b.kvResolve(client, pos[0], *mount)
-	if err != nil {
-		b.errorf("%s", err)
-		return exitRemote
-	}
-	if !t.v2 {
-		b.errorf("K/V engine mount must be version 2 for rollback support")
+	if !b.needV2(t, "K/V engine mount must be version 2 for rollback support") {
 		return exitRemote
 	}
 	full := t.apiPath("data")
@@ -377,10 +362,7 @@ func runKVRollback(b *base, args []string) int {
 	if err != nil {
 		return b.remote("Error reading "+full, err)
 	}
-	var oldData map[string]any
-	if old != nil {
-		oldData, _ = old.Data["data"].(map[string]any)
-	}
+	oldData := secretData(old)
 	if oldData == nil {
 		b.errorf("Cannot roll back to a version that is deleted, destroyed or missing: %d", *version)
 		return exitRemote
@@ -400,13 +382,9 @@ func runKVRollback(b *base, args []string) int {
 
 func runKVEnableVersioning(b *base, args []string) int {
 	b.flags(flagsHTTP)
-	pos, code, ok := b.parseN(args, 1, 1)
+	client, pos, code, ok := b.connect(args, 1, 1)
 	if !ok {
 		return code
-	}
-	client, ok := b.client()
-	if !ok {
-		return exitRemote
 	}
 	mount := strings.Trim(pos[0], "/") + "/"
 	_, err := client.Logical().WriteWithContext(b.ctx, "sys/mounts/"+mount+"tune", map[string]any{"options": map[string]string{"version": "2"}})

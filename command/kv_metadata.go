@@ -40,12 +40,11 @@ func kvMetadataCommands() []spec {
 
 func runKVMetadataGet(b *base, args []string) int {
 	mount := b.kvFlags(flagsHTTP | flagsFormat | flagsField)
-	client, t, _, code, ok := b.kvSetup(args, mount, 1, 1)
+	client, t, _, code, ok := b.kvSetup(args, mount, 1, 1, nil)
 	if !ok {
 		return code
 	}
-	if !t.v2 {
-		b.errorf("Metadata not supported on KV Version 1")
+	if !b.needV2(t, "Metadata not supported on KV Version 1") {
 		return exitLocal
 	}
 	full := t.apiPath("metadata")
@@ -97,12 +96,11 @@ func kvMetadataWrite(patch bool) func(*base, []string) int {
 		deleteAfter := b.fs.String("delete-version-after", "", `Delete versions after this long, e.g. "768h"; "0s" never.`)
 		custom := mapFlag{}
 		b.fs.Var(custom, "custom-metadata", "A K=V pair of custom metadata; repeatable.")
-		client, t, _, code, ok := b.kvSetup(args, mount, 1, 1)
+		client, t, _, code, ok := b.kvSetup(args, mount, 1, 1, nil)
 		if !ok {
 			return code
 		}
-		if !t.v2 {
-			b.errorf("Metadata not supported on KV Version 1")
+		if !b.needV2(t, "Metadata not supported on KV Version 1") {
 			return exitLocal
 		}
 		data := map[string]any{}
@@ -139,12 +137,11 @@ func kvMetadataWrite(patch bool) func(*base, []string) int {
 
 func runKVMetadataDelete(b *base, args []string) int {
 	mount := b.kvFlags(flagsHTTP)
-	client, t, _, code, ok := b.kvSetup(args, mount, 1, 1)
+	client, t, _, code, ok := b.kvSetup(args, mount, 1, 1, nil)
 	if !ok {
 		return code
 	}
-	if !t.v2 {
-		b.errorf("Metadata not supported on KV Version 1")
+	if !b.needV2(t, "Metadata not supported on KV Version 1") {
 		return exitLocal
 	}
 	full := t.apiPath("metadata")

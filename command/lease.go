@@ -24,13 +24,9 @@ func leaseCommands() []spec {
 
 func runLeaseLookup(b *base, args []string) int {
 	b.flags(flagsHTTP | flagsFormat | flagsField)
-	pos, code, ok := b.parseN(args, 1, 1)
+	client, pos, code, ok := b.connect(args, 1, 1)
 	if !ok {
 		return code
-	}
-	client, ok := b.client()
-	if !ok {
-		return exitRemote
 	}
 	s, err := client.Sys().LookupWithContext(b.ctx, pos[0])
 	if err != nil {
@@ -43,13 +39,9 @@ func runLeaseRenew(b *base, args []string) int {
 	b.flags(flagsHTTP | flagsFormat | flagsField)
 	var increment time.Duration
 	b.fs.DurationVar(&increment, "increment", 0, "Ask for this TTL from now; 0 is the lease's TTL.")
-	pos, code, ok := b.parseN(args, 1, 1)
+	client, pos, code, ok := b.connect(args, 1, 1)
 	if !ok {
 		return code
-	}
-	client, ok := b.client()
-	if !ok {
-		return exitRemote
 	}
 	s, err := client.Sys().RenewWithContext(b.ctx, pos[0], int(increment.Seconds()))
 	if err != nil {

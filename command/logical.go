@@ -48,13 +48,9 @@ func logicalCommands() []spec {
 
 func runRead(b *base, args []string) int {
 	b.flags(flagsHTTP | flagsFormat | flagsField)
-	pos, code, ok := b.parseN(args, 1, -1)
+	client, pos, code, ok := b.connect(args, 1, -1)
 	if !ok {
 		return code
-	}
-	client, ok := b.client()
-	if !ok {
-		return exitRemote
 	}
 	path := strings.Trim(pos[0], "/")
 	data, ok := b.dataOrFail(pos[1:])
@@ -81,24 +77,34 @@ func runWrite(b *base, args []string) int {
 	var force bool
 	fs.BoolVar(&force, "force", false, "Allow writing no data.")
 	fs.BoolVar(&force, "f", false, "Alias of -force.")
+	return b.sendData(args, func() string {
+		if force {
+			return ""
+		}
+		return "Must supply data or use -force"
+	}, func(c *api.Client, path string, data map[string]any) (*api.Secret, error) {
+		return c.Logical().WriteWithContext(b.ctx, path, data)
+	})
+}
+
+// sendData is write and patch once the flags are registered: PATH and
+// its data parsed (empty data refused with need(), when not ""), send
+// called, and what it answered printed.
+func (b *base) sendData(args []string, need func() string, send func(c *api.Client, path string, data map[string]any) (*api.Secret, error)) int {
 	pos, code, ok := b.parseN(args, 1, -1)
 	if !ok {
 		return code
 	}
 	path := strings.Trim(pos[0], "/")
-	data, ok := b.dataOrFail(pos[1:])
+	data, ok := b.dataArgs(pos[1:], need())
 	if !ok {
-		return exitLocal
-	}
-	if len(data) == 0 && !force {
-		b.errorf("Must supply data or use -force")
 		return exitLocal
 	}
 	client, ok := b.client()
 	if !ok {
 		return exitRemote
 	}
-	s, err := client.Logical().WriteWithContext(b.ctx, path, data)
+	s, err := send(client, path, data)
 	if err != nil {
 		return b.remote("Error writing data to "+path, err)
 	}
@@ -122,15 +128,16 @@ func (b *base) writeResult(s *api.Secret, success string) int {
 func runList(b *base, args []string) int {
 	b.flags(flagsHTTP | flagsFormat)
 	b.fs.BoolVar(&b.detailed, "detailed", false, "Print the whole response, with key_info, in JSON or YAML.")
-	pos, code, ok := b.parseN(args, 1, 1)
+	client, pos, code, ok := b.connect(args, 1, 1)
 	if !ok {
 		return code
 	}
-	client, ok := b.client()
-	if !ok {
-		return exitRemote
-	}
 	path := strings.Trim(pos[0], "/") + "/"
+	return b.listAt(client, path)
+}
+
+// listAt lists path and prints the keys; nothing there is an error.
+func (b *base) listAt(client *api.Client, path string) int {
 	s, err := client.Logical().ListWithContext(b.ctx, path)
 	if err != nil {
 		return b.remote("Error listing "+path, err)
@@ -140,6 +147,20 @@ func runList(b *base, args []string) int {
 		return exitRemote
 	}
 	return b.out().list(s)
+}
+
+// dataArgs is dataOrFail, and when need is not "", an empty result is
+// refused with need as the message. ok false: exitLocal.
+func (b *base) dataArgs(args []string, need string) (map[string]any, bool) {
+	data, ok := b.dataOrFail(args)
+	if !ok {
+		return nil, false
+	}
+	if need != "" && len(data) == 0 {
+		b.errorf("%s", need)
+		return nil, false
+	}
+	return data, true
 }
 
 func runDelete(b *base, args []string) int {
@@ -169,28 +190,10 @@ func runDelete(b *base, args []string) int {
 
 func runPatch(b *base, args []string) int {
 	b.flags(flagsHTTP | flagsFormat | flagsField)
-	pos, code, ok := b.parseN(args, 1, -1)
-	if !ok {
-		return code
-	}
-	path := strings.Trim(pos[0], "/")
-	data, ok := b.dataOrFail(pos[1:])
-	if !ok {
-		return exitLocal
-	}
-	if len(data) == 0 {
-		b.errorf("Must supply data")
-		return exitLocal
-	}
-	client, ok := b.client()
-	if !ok {
-		return exitRemote
-	}
-	s, err := client.Logical().JSONMergePatch(b.ctx, path, data)
-	if err != nil {
-		return b.remote("Error writing data to "+path, err)
-	}
-	return b.writeResult(s, "Data written to: "+path)
+	return b.sendData(args, func() string { return "Must supply data" },
+		func(c *api.Client, path string, data map[string]any) (*api.Secret, error) {
+			return c.Logical().JSONMergePatch(b.ctx, path, data)
+		})
 }
 
 func toString(v any) string {

@@ -3,7 +3,6 @@ package command
 import (
 	"flag"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -119,13 +118,8 @@ func (b *base) move(client *api.Client, from, to string) (string, error) {
 
 // mountRows are the rows of auth list and secrets list.
 func mountRows(paths map[string][4]string) [][]string {
-	keys := make([]string, 0, len(paths))
-	for k := range paths {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	rows := [][]string{{"Path", "Type", "Accessor", "Description"}}
-	for _, k := range keys {
+	for _, k := range sortedKeys(paths) {
 		r := paths[k]
 		rows = append(rows, []string{k, r[0], r[1], r[2]})
 	}
@@ -141,4 +135,85 @@ func detailedTTL(typ string, seconds int) string {
 		return fmt.Sprint(seconds)
 	}
 	return "system"
+}
+
+// mountArgs parses the flags (flagsHTTP, and whatever extra registers) and
+// exactly n mount paths, each with one trailing slash, and builds the
+// client. When ok is false the command exits with code.
+func (b *base) mountArgs(args []string, n int, extra func(*flag.FlagSet)) (client *api.Client, paths []string, code int, ok bool) {
+	fs := b.flags(flagsHTTP)
+	if extra != nil {
+		extra(fs)
+	}
+	if client, paths, code, ok = b.connect(args, n, n); !ok {
+		return nil, nil, code, false
+	}
+	for i := range paths {
+		paths[i] = mountPath(paths[i])
+	}
+	return client, paths, exitOK, true
+}
+
+// enablePath is where enable mounts TYPE: -path, else the type, with one
+// trailing slash.
+func enablePath(typ, path string) string {
+	if path == "" {
+		path = typ
+	}
+	return mountPath(path)
+}
+
+// runMountDisable is auth disable and secrets disable: noun names the
+// kind of mount in the messages.
+func runMountDisable(b *base, args []string, noun string, disable func(c *api.Client, path string) error) int {
+	client, paths, code, ok := b.mountArgs(args, 1, nil)
+	if !ok {
+		return code
+	}
+	if err := disable(client, paths[0]); err != nil {
+		return b.remote("Error disabling "+noun+" at "+paths[0], err)
+	}
+	return b.out().success("Disabled the %s (if it existed) at: %s", noun, paths[0])
+}
+
+// runMountTune is auth tune and secrets tune; kind is "auth" or "mounts",
+// the part of sys/ the mount is tuned under.
+func runMountTune(b *base, args []string, kind, noun string) int {
+	var m mountFlags
+	var fs *flag.FlagSet
+	client, paths, code, ok := b.mountArgs(args, 1, func(f *flag.FlagSet) {
+		fs = f
+		m.register(f, false)
+	})
+	if !ok {
+		return code
+	}
+	path := paths[0]
+	if err := b.tune(client, kind+"/"+strings.TrimSuffix(path, "/"), &m, setFlags(fs)); err != nil {
+		return b.remote("Error tuning "+noun+" "+path, err)
+	}
+	return b.out().success("Tuned the %s at: %s", noun, path)
+}
+
+// runMountMove is auth move and secrets move; fix turns each argument
+// into the path sys/remount takes.
+func runMountMove(b *base, args []string, noun string, fix func(string) string) int {
+	client, paths, code, ok := b.mountArgs(args, 2, nil)
+	if !ok {
+		return code
+	}
+	from, to := fix(paths[0]), fix(paths[1])
+	id, err := b.move(client, from, to)
+	if err != nil {
+		return b.remote("Error moving "+noun+" "+from+" to "+to, err)
+	}
+	return b.out().success("Finished moving %s %s to %s, with migration ID %s", noun, from, to, id)
+}
+
+// replication is the Replication column of a -detailed listing.
+func replication(local bool) string {
+	if local {
+		return "local"
+	}
+	return "replicated"
 }

@@ -57,12 +57,9 @@ func runOperatorInit(b *base, args []string) int {
 	fs.IntVar(&threshold, "key-threshold", 3, "Number of key shares needed to unseal.")
 	fs.IntVar(&threshold, "t", 3, "Alias of -key-threshold.")
 	fs.BoolVar(&statusOnly, "status", false, "Print the initialisation status instead of initialising.")
-	if _, code, ok := b.parseN(args, 0, 0); !ok {
-		return code
-	}
-	client, ok := b.client()
+	client, _, code, ok := b.connect(args, 0, 0)
 	if !ok {
-		return exitRemote
+		return code
 	}
 	p := b.out()
 	if statusOnly {
@@ -161,13 +158,9 @@ func runOperatorUnseal(b *base, args []string) int {
 	fs := b.flags(flagsHTTP | flagsFormat)
 	var reset bool
 	fs.BoolVar(&reset, "reset", false, "Discard the key shares given so far.")
-	pos, code, ok := b.parseN(args, 0, 1)
+	client, pos, code, ok := b.connect(args, 0, 1)
 	if !ok {
 		return code
-	}
-	client, ok := b.client()
-	if !ok {
-		return exitRemote
 	}
 	if reset {
 		status, err := client.Sys().ResetUnsealProcessWithContext(b.ctx)
@@ -196,12 +189,9 @@ func runOperatorUnseal(b *base, args []string) int {
 
 func runOperatorSeal(b *base, args []string) int {
 	b.flags(flagsHTTP)
-	if _, code, ok := b.parseN(args, 0, 0); !ok {
-		return code
-	}
-	client, ok := b.client()
+	client, _, code, ok := b.connect(args, 0, 0)
 	if !ok {
-		return exitRemote
+		return code
 	}
 	if err := client.Sys().SealWithContext(b.ctx); err != nil {
 		return b.remote("Error sealing", err)
@@ -211,12 +201,9 @@ func runOperatorSeal(b *base, args []string) int {
 
 func runKeyStatus(b *base, args []string) int {
 	b.flags(flagsHTTP | flagsFormat)
-	if _, code, ok := b.parseN(args, 0, 0); !ok {
-		return code
-	}
-	client, ok := b.client()
+	client, _, code, ok := b.connect(args, 0, 0)
 	if !ok {
-		return exitRemote
+		return code
 	}
 	st, err := client.Sys().KeyStatusWithContext(b.ctx)
 	if err != nil {
@@ -237,12 +224,9 @@ func runKeyStatus(b *base, args []string) int {
 
 func runRotate(b *base, args []string) int {
 	b.flags(flagsHTTP | flagsFormat)
-	if _, code, ok := b.parseN(args, 0, 0); !ok {
-		return code
-	}
-	client, ok := b.client()
+	client, _, code, ok := b.connect(args, 0, 0)
 	if !ok {
-		return exitRemote
+		return code
 	}
 	if err := client.Sys().RotateWithContext(b.ctx); err != nil {
 		return b.remote("Error rotating key", err)

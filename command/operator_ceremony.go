@@ -58,13 +58,9 @@ func runGenerateRoot(b *base, args []string) int {
 	fs.StringVar(&otp, "otp", "", "The one-time password, for -init or -decode.")
 	fs.StringVar(&pgpKey, "pgp-key", "", "Not supported by vaultd: the token is encoded with an OTP.")
 	fs.StringVar(&nonce, "nonce", "", "The nonce of the attempt, given with each share.")
-	pos, code, ok := b.parseN(args, 0, 1)
+	client, pos, code, ok := b.connect(args, 0, 1)
 	if !ok {
 		return code
-	}
-	client, ok := b.client()
-	if !ok {
-		return exitRemote
 	}
 	sys, p := client.Sys(), b.out()
 	switch {

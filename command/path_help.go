@@ -16,13 +16,9 @@ func pathHelpCommands() []spec {
 
 func runPathHelp(b *base, args []string) int {
 	b.flags(flagsHTTP | flagsFormat)
-	pos, code, ok := b.parseN(args, 1, 1)
+	client, pos, code, ok := b.connect(args, 1, 1)
 	if !ok {
 		return code
-	}
-	client, ok := b.client()
-	if !ok {
-		return exitRemote
 	}
 	h, err := client.HelpWithContext(b.ctx, pos[0])
 	if err != nil {

@@ -102,12 +102,9 @@ func runPolicyRead(b *base, args []string) int {
 
 func runPolicyList(b *base, args []string) int {
 	b.flags(flagsHTTP | flagsFormat)
-	if _, code, ok := b.parseN(args, 0, 0); !ok {
-		return code
-	}
-	client, ok := b.client()
+	client, _, code, ok := b.connect(args, 0, 0)
 	if !ok {
-		return exitRemote
+		return code
 	}
 	names, err := client.Sys().ListPoliciesWithContext(b.ctx)
 	if err != nil {

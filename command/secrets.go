@@ -2,7 +2,6 @@ package command
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/hashicorp/vault/api"
@@ -52,11 +51,7 @@ func runSecretsEnable(b *base, args []string) int {
 		return code
 	}
 	typ := strings.TrimSpace(pos[0])
-	where := *path
-	if where == "" {
-		where = typ
-	}
-	where = mountPath(where)
+	where := enablePath(typ, *path)
 	if *version > 0 {
 		m.options["version"] = fmt.Sprint(*version)
 	}
@@ -74,31 +69,17 @@ func runSecretsEnable(b *base, args []string) int {
 }
 
 func runSecretsDisable(b *base, args []string) int {
-	b.flags(flagsHTTP)
-	pos, code, ok := b.parseN(args, 1, 1)
-	if !ok {
-		return code
-	}
-	path := mountPath(pos[0])
-	client, ok := b.client()
-	if !ok {
-		return exitRemote
-	}
-	if err := client.Sys().UnmountWithContext(b.ctx, path); err != nil {
-		return b.remote("Error disabling secrets engine at "+path, err)
-	}
-	return b.out().success("Disabled the secrets engine (if it existed) at: %s", path)
+	return runMountDisable(b, args, "secrets engine", func(c *api.Client, path string) error {
+		return c.Sys().UnmountWithContext(b.ctx, path)
+	})
 }
 
 func runSecretsList(b *base, args []string) int {
 	b.flags(flagsHTTP | flagsFormat)
 	b.fs.BoolVar(&b.detailed, "detailed", false, "Print the TTLs, options and replication of each engine.")
-	if _, code, ok := b.parseN(args, 0, 0); !ok {
-		return code
-	}
-	client, ok := b.client()
+	client, _, code, ok := b.connect(args, 0, 0)
 	if !ok {
-		return exitRemote
+		return code
 	}
 	mounts, err := client.Sys().ListMountsWithContext(b.ctx)
 	if err != nil {
@@ -111,59 +92,21 @@ func runSecretsList(b *base, args []string) int {
 		}
 		return b.out().columns(mountRows(rows), mounts)
 	}
-	paths := make([]string, 0, len(mounts))
-	for p := range mounts {
-		paths = append(paths, p)
-	}
-	sort.Strings(paths)
 	rows := [][]string{{"Path", "Plugin", "Accessor", "Default TTL", "Max TTL", "Force No Cache", "Replication", "Seal Wrap", "External Entropy Access", "Options", "Description", "UUID"}}
-	for _, p := range paths {
+	for _, p := range sortedKeys(mounts) {
 		m := mounts[p]
-		repl := "replicated"
-		if m.Local {
-			repl = "local"
-		}
 		rows = append(rows, []string{p, m.Type, m.Accessor,
 			detailedTTL(m.Type, m.Config.DefaultLeaseTTL), detailedTTL(m.Type, m.Config.MaxLeaseTTL),
-			fmt.Sprint(m.Config.ForceNoCache), repl, fmt.Sprint(m.SealWrap), fmt.Sprint(m.ExternalEntropyAccess),
+			fmt.Sprint(m.Config.ForceNoCache), replication(m.Local), fmt.Sprint(m.SealWrap), fmt.Sprint(m.ExternalEntropyAccess),
 			fmt.Sprint(m.Options), m.Description, m.UUID})
 	}
 	return b.out().columns(rows, mounts)
 }
 
 func runSecretsTune(b *base, args []string) int {
-	fs := b.flags(flagsHTTP)
-	var m mountFlags
-	m.register(fs, false)
-	pos, code, ok := b.parseN(args, 1, 1)
-	if !ok {
-		return code
-	}
-	path := mountPath(pos[0])
-	client, ok := b.client()
-	if !ok {
-		return exitRemote
-	}
-	if err := b.tune(client, "mounts/"+strings.TrimSuffix(path, "/"), &m, setFlags(fs)); err != nil {
-		return b.remote("Error tuning secrets engine "+path, err)
-	}
-	return b.out().success("Tuned the secrets engine at: %s", path)
+	return runMountTune(b, args, "mounts", "secrets engine")
 }
 
 func runSecretsMove(b *base, args []string) int {
-	b.flags(flagsHTTP)
-	pos, code, ok := b.parseN(args, 2, 2)
-	if !ok {
-		return code
-	}
-	from, to := mountPath(pos[0]), mountPath(pos[1])
-	client, ok := b.client()
-	if !ok {
-		return exitRemote
-	}
-	id, err := b.move(client, from, to)
-	if err != nil {
-		return b.remote("Error moving secrets engine "+from+" to "+to, err)
-	}
-	return b.out().success("Finished moving secrets engine %s to %s, with migration ID %s", from, to, id)
+	return runMountMove(b, args, "secrets engine", mountPath)
 }

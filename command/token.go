@@ -63,12 +63,9 @@ func runTokenCreate(b *base, args []string) int {
 	role := fs.String("role", "", "Create the token against this token role.")
 	typ := fs.String("type", "", `"service" or "batch".`)
 	id := fs.String("id", "", "The token's value (root only).")
-	if _, code, ok := b.parseN(args, 0, 0); !ok {
-		return code
-	}
-	client, ok := b.client()
+	client, _, code, ok := b.connect(args, 0, 0)
 	if !ok {
-		return exitRemote
+		return code
 	}
 	req := &api.TokenCreateRequest{
 		ID: *id, Policies: policies, Metadata: meta, NoParent: orphan, NoDefaultPolicy: noDefault,
@@ -135,13 +132,9 @@ func runTokenRenew(b *base, args []string) int {
 	var increment time.Duration
 	b.fs.DurationVar(&increment, "increment", 0, "Ask for this TTL from now; 0 is the token's TTL.")
 	b.fs.DurationVar(&increment, "i", 0, "Alias of -increment.")
-	pos, code, ok := b.parseN(args, 0, 1)
+	client, pos, code, ok := b.connect(args, 0, 1)
 	if !ok {
 		return code
-	}
-	client, ok := b.client()
-	if !ok {
-		return exitRemote
 	}
 	inc := int(increment.Seconds())
 	var s *api.Secret
@@ -207,13 +200,9 @@ func runTokenRevoke(b *base, args []string) int {
 func runTokenCapabilities(b *base, args []string) int {
 	b.flags(flagsHTTP | flagsFormat)
 	accessor := b.fs.Bool("accessor", false, "Treat the first argument as an accessor.")
-	pos, code, ok := b.parseN(args, 1, 2)
+	client, pos, code, ok := b.connect(args, 1, 2)
 	if !ok {
 		return code
-	}
-	client, ok := b.client()
-	if !ok {
-		return exitRemote
 	}
 	var caps []string
 	var err error

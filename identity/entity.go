@@ -2,12 +2,10 @@ package identity
 
 import (
 	"context"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/vaultd/vaultd/logical"
-	"github.com/vaultd/vaultd/tokenutil"
 )
 
 var entitySchema = map[string]*logical.FieldSchema{
@@ -26,24 +24,18 @@ func (b *Backend) HandleRequest(ctx context.Context, req *logical.Request) (*log
 	path := strings.TrimSuffix(req.Path, "/")
 	op := req.Operation
 	write := op == logical.CreateOperation || op == logical.UpdateOperation
-	switch {
-	case path == "entity" && write:
-		return b.writeEntity(ctx, req, "", "")
-	case (path == "entity/id" || path == "entity/name") && op == logical.ListOperation:
-		return b.listEntities(path == "entity/id"), nil
-	case strings.HasPrefix(path, "entity/id/"), strings.HasPrefix(path, "entity/name/"):
-		byID := strings.HasPrefix(path, "entity/id/")
-		key := strings.TrimPrefix(strings.TrimPrefix(path, "entity/id/"), "entity/name/")
-		switch {
-		case op == logical.ReadOperation:
-			return b.readEntity(byID, key), nil
-		case write && byID:
-			return b.writeEntity(ctx, req, key, "")
-		case write:
-			return b.writeEntity(ctx, req, "", key)
-		case op == logical.DeleteOperation:
-			return nil, b.deleteEntity(ctx, byID, key)
+	for _, k := range []struct {
+		kind string
+		ops  namedOps
+	}{
+		{"entity", namedOps{write: b.writeEntity, list: b.listEntities, read: b.readEntity, del: b.deleteEntity}},
+		{"group", namedOps{write: b.writeGroup, list: b.listGroups, read: b.readGroup, del: b.deleteGroup}},
+	} {
+		if resp, ok, err := routeNamed(ctx, req, path, k.kind, k.ops); ok {
+			return resp, err
 		}
+	}
+	switch {
 	case path == "entity-alias" && write:
 		return b.writeAlias(ctx, req, "")
 	case path == "entity-alias/id" && op == logical.ListOperation:
@@ -57,23 +49,6 @@ func (b *Backend) HandleRequest(ctx context.Context, req *logical.Request) (*log
 			return b.writeAlias(ctx, req, id)
 		case op == logical.DeleteOperation:
 			return nil, b.deleteAlias(ctx, id)
-		}
-	case path == "group" && write:
-		return b.writeGroup(ctx, req, "", "")
-	case (path == "group/id" || path == "group/name") && op == logical.ListOperation:
-		return b.listGroups(path == "group/id"), nil
-	case strings.HasPrefix(path, "group/id/"), strings.HasPrefix(path, "group/name/"):
-		byID := strings.HasPrefix(path, "group/id/")
-		key := strings.TrimPrefix(strings.TrimPrefix(path, "group/id/"), "group/name/")
-		switch {
-		case op == logical.ReadOperation:
-			return b.readGroup(byID, key), nil
-		case write && byID:
-			return b.writeGroup(ctx, req, key, "")
-		case write:
-			return b.writeGroup(ctx, req, "", key)
-		case op == logical.DeleteOperation:
-			return nil, b.deleteGroup(ctx, byID, key)
 		}
 	case path == "lookup/entity" && write:
 		return b.lookupEntity(req)
@@ -98,35 +73,12 @@ func (b *Backend) writeEntity(ctx context.Context, req *logical.Request, pathID,
 	if err != nil {
 		return nil, err
 	}
-	id := pathID
-	if id == "" {
-		id = fd.Get("id").(string)
-	}
-	name := pathName
-	if name == "" {
-		name = strings.TrimSpace(fd.Get("name").(string))
-	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	var e *entity
-	if id != "" {
-		cur, ok := b.entities[id]
-		if !ok {
-			return nil, logical.InvalidRequest("entity not found from id")
-		}
-		c := *cur
-		e = &c
-	}
-	if name != "" {
-		byName := b.entityByName(name)
-		switch {
-		case byName == nil:
-		case e == nil:
-			c := *byName
-			e = &c
-		case e.ID != byName.ID:
-			return nil, logical.InvalidRequest("entity name is already in use")
-		}
+	_, name, e, err := writeTarget(fd, pathID, pathName, b.entities, b.entityByName,
+		func(e *entity) string { return e.ID }, "entity not found from id", "entity name is already in use")
+	if err != nil {
+		return nil, err
 	}
 	creating := e == nil
 	now := b.system.Now()
@@ -142,11 +94,10 @@ func (b *Backend) writeEntity(ctx context.Context, req *logical.Request, pathID,
 	if name != "" {
 		e.Name = name
 	}
-	if v, ok, _ := fd.GetOk("policies"); ok {
-		e.Policies = tokenutil.SanitizePolicies(v.([]string), false)
-		if slices.Contains(e.Policies, "root") {
-			return nil, logical.InvalidRequest("policies cannot contain root")
-		}
+	if ps, ok, err := policiesField(fd); err != nil {
+		return nil, err
+	} else if ok {
+		e.Policies = ps
 	}
 	if v, ok, _ := fd.GetOk("disabled"); ok {
 		e.Disabled = v.(bool)
@@ -241,11 +192,7 @@ func (b *Backend) listEntities(byID bool) *logical.Response {
 		}
 		info[k] = entry
 	}
-	if len(keys) == 0 {
-		return nil
-	}
-	slices.Sort(keys)
-	return &logical.Response{Data: map[string]any{"keys": keys, "key_info": info}}
+	return listResponse(keys, info)
 }
 
 // deleteEntity removes an entity, its aliases and its group memberships.
@@ -262,16 +209,8 @@ func (b *Backend) deleteEntity(ctx context.Context, byID bool, key string) error
 		}
 		b.dropAlias(a.ID)
 	}
-	for _, g := range b.groups {
-		if !slices.Contains(g.MemberEntityIDs, e.ID) {
-			continue
-		}
-		c := *g
-		c.MemberEntityIDs = slices.DeleteFunc(slices.Clone(g.MemberEntityIDs), func(id string) bool { return id == e.ID })
-		if err := b.put(ctx, groupPrefix+c.ID, &c); err != nil {
-			return err
-		}
-		b.groups[c.ID] = &c
+	if err := b.dropMember(ctx, e.ID, func(g *group) *[]string { return &g.MemberEntityIDs }); err != nil {
+		return err
 	}
 	if err := b.del(ctx, entityPrefix+e.ID); err != nil {
 		return err

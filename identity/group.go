@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/vaultd/vaultd/logical"
-	"github.com/vaultd/vaultd/tokenutil"
 )
 
 var groupSchema = map[string]*logical.FieldSchema{
@@ -26,35 +25,12 @@ func (b *Backend) writeGroup(ctx context.Context, req *logical.Request, pathID, 
 	if err != nil {
 		return nil, err
 	}
-	id := pathID
-	if id == "" {
-		id = fd.Get("id").(string)
-	}
-	name := pathName
-	if name == "" {
-		name = strings.TrimSpace(fd.Get("name").(string))
-	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	var g *group
-	if id != "" {
-		cur, ok := b.groups[id]
-		if !ok {
-			return nil, logical.InvalidRequest("invalid group ID")
-		}
-		c := *cur
-		g = &c
-	}
-	if name != "" {
-		byName := b.groupByName(name)
-		switch {
-		case byName == nil:
-		case g == nil:
-			c := *byName
-			g = &c
-		case g.ID != byName.ID:
-			return nil, logical.InvalidRequest("group name is already in use")
-		}
+	_, name, g, err := writeTarget(fd, pathID, pathName, b.groups, b.groupByName,
+		func(g *group) string { return g.ID }, "invalid group ID", "group name is already in use")
+	if err != nil {
+		return nil, err
 	}
 	now := b.system.Now()
 	creating := g == nil
@@ -82,11 +58,10 @@ func (b *Backend) writeGroup(ctx context.Context, req *logical.Request, pathID, 
 			return nil, logical.InvalidRequest("invalid group type %q", t)
 		}
 	}
-	if v, ok, _ := fd.GetOk("policies"); ok {
-		g.Policies = tokenutil.SanitizePolicies(v.([]string), false)
-		if slices.Contains(g.Policies, "root") {
-			return nil, logical.InvalidRequest("policies cannot contain root")
-		}
+	if ps, ok, err := policiesField(fd); err != nil {
+		return nil, err
+	} else if ok {
+		g.Policies = ps
 	}
 	if v, ok, _ := fd.GetOk("metadata"); ok {
 		g.Metadata = v.(map[string]string)
@@ -198,11 +173,7 @@ func (b *Backend) listGroups(byID bool) *logical.Response {
 		keys = append(keys, k)
 		info[k] = map[string]any{"name": g.Name, "num_member_entities": len(g.MemberEntityIDs), "num_parent_groups": 0}
 	}
-	if len(keys) == 0 {
-		return nil
-	}
-	slices.Sort(keys)
-	return &logical.Response{Data: map[string]any{"keys": keys, "key_info": info}}
+	return listResponse(keys, info)
 }
 
 // deleteGroup removes a group and drops it from other groups' members.
@@ -213,16 +184,8 @@ func (b *Backend) deleteGroup(ctx context.Context, byID bool, key string) error 
 	if g == nil {
 		return nil
 	}
-	for _, p := range b.groups {
-		if !slices.Contains(p.MemberGroupIDs, g.ID) {
-			continue
-		}
-		c := *p
-		c.MemberGroupIDs = slices.DeleteFunc(slices.Clone(p.MemberGroupIDs), func(id string) bool { return id == g.ID })
-		if err := b.put(ctx, groupPrefix+c.ID, &c); err != nil {
-			return err
-		}
-		b.groups[c.ID] = &c
+	if err := b.dropMember(ctx, g.ID, func(p *group) *[]string { return &p.MemberGroupIDs }); err != nil {
+		return err
 	}
 	if err := b.del(ctx, groupPrefix+g.ID); err != nil {
 		return err

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,6 +17,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/vaultd/vaultd/test/proc"
 )
 
 // These tests run the real binary as a child process: signals, mlock and
@@ -76,24 +77,6 @@ disable_mlock = %v
 	return path
 }
 
-// lockedBuffer collects a child's output while the test reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 func waitHealthy(t *testing.T, addr string) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
@@ -115,7 +98,7 @@ func TestSignalsReloadAndDrain(t *testing.T) {
 	dir := t.TempDir()
 	addr := freePort(t)
 	conf := writeConfig(t, dir, addr, "info", false)
-	var logs lockedBuffer
+	var logs proc.Output
 	cmd := exec.Command(bin, "server", "-config="+conf)
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {

@@ -1,7 +1,6 @@
 package migrate_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -32,28 +31,13 @@ var (
 	vaultd  proc.Binary
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	cluster.Stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { cluster.Main(m) }
 
 // run runs the real binary to its end and returns stdout, stderr and the
 // exit code.
 func run(t *testing.T, env []string, args ...string) (string, string, int) {
 	t.Helper()
-	cmd := exec.Command(vaultd.Path(t), args...)
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("run %v: %v", args, err)
-	}
-	return stdout.String(), stderr.String(), code
+	return proc.Run(t, vaultd.Path(t), env, args...)
 }
 
 func vaultEnv(addr, token string) []string {

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/vault/api"
+
+	"github.com/vaultd/vaultd/test/proc"
 )
 
 // TestDockerfileBinaryIsStatic builds vaultd with the Dockerfile's own
@@ -158,7 +160,7 @@ func newClient(t *testing.T, addr string) *api.Client {
 // as the kubelet does) when the test ends.
 func startBinary(t *testing.T, bin string, args ...string) *bgProc {
 	t.Helper()
-	out := &lockedBuffer{}
+	out := &proc.Output{}
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.Env = []string{"PATH=/usr/bin:/bin"}

@@ -1,7 +1,6 @@
 package deploy
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,13 +10,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/vaultd/vaultd/config"
 	"github.com/vaultd/vaultd/test/kube"
+	"github.com/vaultd/vaultd/test/proc"
 )
 
 // docAddr is the address the docs use for a local server; every block's
@@ -47,7 +46,7 @@ type docRun struct {
 // bgProc is a server block running in its own process group.
 type bgProc struct {
 	cmd  *exec.Cmd
-	out  *lockedBuffer
+	out  *proc.Output
 	done chan struct{}
 }
 
@@ -233,7 +232,7 @@ func (r *docRun) serverStep(s step) error {
 	if err := os.WriteFile(script, []byte(prelude+r.substitute(s.text)), 0o600); err != nil {
 		return err
 	}
-	out := &lockedBuffer{}
+	out := &proc.Output{}
 	cmd := exec.Command("bash", script)
 	cmd.Dir = r.work
 	cmd.Env = r.env
@@ -320,23 +319,4 @@ func (r *docRun) kubeStep(s step) error {
 		return fmt.Errorf("%w\n%s", err, out)
 	}
 	return nil
-}
-
-// lockedBuffer is a bytes.Buffer safe for a process's two output streams
-// and a reader.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/http"
@@ -10,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vaultd/vaultd/test/proc"
 	"github.com/vaultd/vaultd/vaulttest"
 )
 
@@ -59,7 +59,7 @@ func TestDatabaseRestartStillRevokesOnTime(t *testing.T) {
 // expiring lease cannot be revoked; it is kept and retried, and once the
 // server is back the user is dropped exactly once.
 func TestDatabaseRevocationRetriedWhileDown(t *testing.T) {
-	logs := &lockedBuffer{}
+	logs := &proc.Output{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	f := startDatabase(t, vaulttest.Options{Logger: logger}, "1h", "24h")
 	f.useRecordingRevocation(t, "3s")
@@ -99,24 +99,6 @@ func TestDatabaseRevocationRetriedWhileDown(t *testing.T) {
 			t.Errorf("a password appears in the server log")
 		}
 	}
-}
-
-// lockedBuffer is a log sink safe for concurrent writers.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // TestDatabaseRevokedOnceUnderRace: explicit revocations racing the reaper

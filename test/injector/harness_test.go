@@ -36,11 +36,7 @@ var (
 	vaultd  proc.Binary
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	cluster.Stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { cluster.Main(m) }
 
 // webhookName is the MutatingWebhookConfiguration of deploy/kubernetes.
 const webhookName = "vaultd-injector"

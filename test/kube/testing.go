@@ -38,15 +38,11 @@ func Start(ctx context.Context, t testing.TB) *Cluster {
 
 // Shared is one cluster for all the tests of a package, started by the
 // first test that asks for it. Declare it in a _test.go file and stop it
-// from TestMain:
+// from TestMain (Main does both):
 //
 //	var cluster kube.Shared
 //
-//	func TestMain(m *testing.M) {
-//		code := m.Run()
-//		cluster.Stop()
-//		os.Exit(code)
-//	}
+//	func TestMain(m *testing.M) { cluster.Main(m) }
 //
 //	func TestLogin(t *testing.T) {
 //		c := cluster.Get(t)
@@ -89,6 +85,14 @@ func (s *Shared) Stop() {
 	if s.c != nil {
 		s.c.Stop()
 	}
+}
+
+// Main is a TestMain body: it runs the tests, stops the cluster if one
+// was started, and exits with the tests' code.
+func (s *Shared) Main(m *testing.M) {
+	code := m.Run()
+	s.Stop()
+	os.Exit(code)
 }
 
 func testLogger() *slog.Logger {

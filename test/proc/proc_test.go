@@ -58,3 +58,17 @@ func TestFreeAddrIsListenable(t *testing.T) {
 		t.Fatal("empty address")
 	}
 }
+
+func TestRunSplitsOutputAndCode(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh on this machine")
+	}
+	stdout, stderr, code := Run(t, sh, []string{"GREETING=hi"}, "-c", `echo "$GREETING"; echo "$HOME" >&2; exit 4`)
+	if stdout != "hi\n" || code != 4 {
+		t.Fatalf("stdout %q code %d", stdout, code)
+	}
+	if stderr == "\n" || stderr == "" {
+		t.Fatalf("HOME not set: stderr %q", stderr)
+	}
+}
