@@ -52,12 +52,20 @@ func (s *Server) operatorRoutes(r chi.Router) {
 
 func isWrite(r *http.Request) bool { return r.Method == http.MethodPut || r.Method == http.MethodPost }
 
-func (s *Server) genRootAttempt(oc OperatorCore) http.HandlerFunc {
+// ceremony is what the start path of a ceremony does: GET reports its
+// progress, PUT or POST starts one from the request body, DELETE cancels.
+type ceremony struct {
+	status func(ctx context.Context) (any, error)
+	start  func(ctx context.Context, data map[string]any) (any, error)
+	cancel func(ctx context.Context) error
+}
+
+func (s *Server) ceremonyHandler(c ceremony) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		switch {
 		case r.Method == http.MethodGet:
-			st, err := oc.GenerateRootStatus(ctx)
+			st, err := c.status(ctx)
 			respondJSONOr(w, st, err)
 		case isWrite(r):
 			data, err := s.readJSONBody(w, r)
@@ -65,20 +73,10 @@ func (s *Server) genRootAttempt(oc OperatorCore) http.HandlerFunc {
 				respondErr(w, err)
 				return
 			}
-			otp, err := stringParam(data, "otp")
-			if err != nil {
-				respondErr(w, err)
-				return
-			}
-			pgp, err := stringParam(data, "pgp_key")
-			if err != nil {
-				respondErr(w, err)
-				return
-			}
-			st, err := oc.GenerateRootInit(ctx, otp, pgp)
+			st, err := c.start(ctx, data)
 			respondJSONOr(w, st, err)
 		case r.Method == http.MethodDelete:
-			if err := oc.GenerateRootCancel(ctx); err != nil {
+			if err := c.cancel(ctx); err != nil {
 				respondErr(w, err)
 				return
 			}
@@ -87,6 +85,24 @@ func (s *Server) genRootAttempt(oc OperatorCore) http.HandlerFunc {
 			respondError(w, http.StatusMethodNotAllowed, "")
 		}
 	}
+}
+
+func (s *Server) genRootAttempt(oc OperatorCore) http.HandlerFunc {
+	return s.ceremonyHandler(ceremony{
+		status: func(ctx context.Context) (any, error) { return oc.GenerateRootStatus(ctx) },
+		start: func(ctx context.Context, data map[string]any) (any, error) {
+			otp, err := stringParam(data, "otp")
+			if err != nil {
+				return nil, err
+			}
+			pgp, err := stringParam(data, "pgp_key")
+			if err != nil {
+				return nil, err
+			}
+			return oc.GenerateRootInit(ctx, otp, pgp)
+		},
+		cancel: oc.GenerateRootCancel,
+	})
 }
 
 func (s *Server) genRootUpdate(oc OperatorCore) http.HandlerFunc {
@@ -101,35 +117,17 @@ func (s *Server) genRootUpdate(oc OperatorCore) http.HandlerFunc {
 }
 
 func (s *Server) rekeyInit(oc OperatorCore) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		ctx := r.Context()
-		switch {
-		case r.Method == http.MethodGet:
-			st, err := oc.RekeyStatus(ctx)
-			respondJSONOr(w, st, err)
-		case isWrite(r):
-			data, err := s.readJSONBody(w, r)
-			if err != nil {
-				respondErr(w, err)
-				return
-			}
+	return s.ceremonyHandler(ceremony{
+		status: func(ctx context.Context) (any, error) { return oc.RekeyStatus(ctx) },
+		start: func(ctx context.Context, data map[string]any) (any, error) {
 			shares, threshold, err := parseRekeyInit(data)
 			if err != nil {
-				respondErr(w, err)
-				return
+				return nil, err
 			}
-			st, err := oc.RekeyInit(ctx, shares, threshold)
-			respondJSONOr(w, st, err)
-		case r.Method == http.MethodDelete:
-			if err := oc.RekeyCancel(ctx); err != nil {
-				respondErr(w, err)
-				return
-			}
-			respondNoContent(w)
-		default:
-			respondError(w, http.StatusMethodNotAllowed, "")
-		}
-	}
+			return oc.RekeyInit(ctx, shares, threshold)
+		},
+		cancel: oc.RekeyCancel,
+	})
 }
 
 // parseRekeyInit reads secret_shares and secret_threshold and refuses the
