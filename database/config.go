@@ -105,7 +105,7 @@ func (b *Backend) saveConfig(ctx context.Context, name string, c *dbConfig) erro
 // configWrite creates or updates a config. On update, fields the request
 // leaves out keep their values (the password among them).
 func (b *Backend) configWrite(ctx context.Context, req *logical.Request, name string) (*logical.Response, error) {
-	fd, err := fields(req, configSchema)
+	fd, err := logical.RequestFields(req, configSchema)
 	if err != nil {
 		return nil, err
 	}

@@ -7,22 +7,6 @@ import (
 	"github.com/vaultd/vaultd/logical"
 )
 
-// fields decodes the request data against schema; JSON nulls count as
-// unset, and a value of the wrong type is a 400 naming the field.
-func fields(req *logical.Request, schema map[string]*logical.FieldSchema) (*logical.FieldData, error) {
-	raw := make(map[string]any, len(req.Data))
-	for k, v := range req.Data {
-		if v != nil {
-			raw[k] = v
-		}
-	}
-	fd := &logical.FieldData{Raw: raw, Schema: schema}
-	if err := fd.Validate(); err != nil {
-		return nil, err
-	}
-	return fd, nil
-}
-
 // statements reads a statement list as Vault's TypeStringSlice does: a
 // JSON array of strings, or one string that is one element. Unlike
 // allowed_roles it is never split on commas, which SQL is full of.

@@ -64,7 +64,7 @@ func (b *Backend) loadRole(ctx context.Context, name string) (*role, error) {
 // roleWrite creates or updates a dynamic role; fields left out of an
 // update keep their values.
 func (b *Backend) roleWrite(ctx context.Context, req *logical.Request, name string) (*logical.Response, error) {
-	fd, err := fields(req, roleSchema)
+	fd, err := logical.RequestFields(req, roleSchema)
 	if err != nil {
 		return nil, err
 	}

@@ -40,7 +40,7 @@ func (b *Backend) loadStatic(ctx context.Context, name string) (*staticRole, err
 // staticWrite creates or updates a static role. A new role's password is
 // rotated at once, so that from then on only vaultd knows it.
 func (b *Backend) staticWrite(ctx context.Context, req *logical.Request, name string) (*logical.Response, error) {
-	fd, err := fields(req, staticSchema)
+	fd, err := logical.RequestFields(req, staticSchema)
 	if err != nil {
 		return nil, err
 	}

@@ -8,23 +8,6 @@ import (
 	"github.com/vaultd/vaultd/logical"
 )
 
-// fields decodes the request data against schema. Members whose value is
-// JSON null are treated as unset; Validate turns any member that cannot be
-// read as its type into a 400 naming the field.
-func fields(req *logical.Request, schema map[string]*logical.FieldSchema) (*logical.FieldData, error) {
-	raw := make(map[string]any, len(req.Data))
-	for k, v := range req.Data {
-		if v != nil {
-			raw[k] = v
-		}
-	}
-	fd := &logical.FieldData{Raw: raw, Schema: schema}
-	if err := fd.Validate(); err != nil {
-		return nil, err
-	}
-	return fd, nil
-}
-
 // getInt returns an int field and whether the request set it.
 func getInt(fd *logical.FieldData, name string) (int64, bool, error) {
 	v, ok, err := fd.GetOk(name)

@@ -41,7 +41,7 @@ func (b *V2) handleConfig(ctx context.Context, s logical.Storage, req *logical.R
 // configWrite changes the settings the request names. delete_version_after
 // below zero disables automatic deletion for every key, zero clears it.
 func (b *V2) configWrite(ctx context.Context, s logical.Storage, req *logical.Request) (*logical.Response, error) {
-	fd, err := fields(req, configSchema())
+	fd, err := logical.RequestFields(req, configSchema())
 	if err != nil {
 		return nil, err
 	}

@@ -49,7 +49,7 @@ func (b *V2) handleData(ctx context.Context, s logical.Storage, req *logical.Req
 // parseReadQuery decodes the query of a data or subkeys read and returns
 // it with the version the read asks for, 0 for the current.
 func parseReadQuery(req *logical.Request) (*logical.FieldData, uint64, error) {
-	fd, err := fields(req, readSchema())
+	fd, err := logical.RequestFields(req, readSchema())
 	if err != nil {
 		return nil, 0, err
 	}
@@ -120,7 +120,7 @@ func parseWriteInput(req *logical.Request) (*writeInput, error) {
 	if raw, ok := req.Data["data"]; !ok || raw == nil {
 		return nil, logical.InvalidRequest("no data provided")
 	}
-	fd, err := fields(req, dataWriteSchema())
+	fd, err := logical.RequestFields(req, dataWriteSchema())
 	if err != nil {
 		return nil, err
 	}

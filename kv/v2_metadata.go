@@ -99,7 +99,7 @@ func (u *metadataUpdate) empty() bool {
 // parseMetadataUpdate validates the body of a metadata write or patch. On
 // a patch (RFC 7386) an explicit null resets a setting to its zero value.
 func parseMetadataUpdate(req *logical.Request, patch bool) (*metadataUpdate, error) {
-	fd, err := fields(req, metadataSchema())
+	fd, err := logical.RequestFields(req, metadataSchema())
 	if err != nil {
 		return nil, err
 	}

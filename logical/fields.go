@@ -437,3 +437,20 @@ func ParseStringMap(raw any) (map[string]string, error) {
 	}
 	return out, nil
 }
+
+// RequestFields decodes a request's data against schema for an engine:
+// members whose value is JSON null count as unset, and Validate turns any
+// member that cannot be read as its type into a 400 naming the field.
+func RequestFields(req *Request, schema map[string]*FieldSchema) (*FieldData, error) {
+	raw := make(map[string]any, len(req.Data))
+	for k, v := range req.Data {
+		if v != nil {
+			raw[k] = v
+		}
+	}
+	fd := &FieldData{Raw: raw, Schema: schema}
+	if err := fd.Validate(); err != nil {
+		return nil, err
+	}
+	return fd, nil
+}
