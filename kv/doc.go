@@ -12,7 +12,7 @@
 //
 //	kv2/upgraded                    marker: the mount has been initialised as v2
 //	kv2/config                      the engine configuration
-//	kv2/meta/<secret path>          the key metadata of one secret, JSON
+//	kv2/meta/<secret path>          the key metadata of one secret (metacodec.go; older entries JSON)
 //	kv2/data/<sha256(path)>/<n>     the data of version n of that secret, JSON
 //
 // Secret values never appear in a storage key; paths do. Every write

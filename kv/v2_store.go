@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
@@ -87,12 +86,9 @@ func loadMeta(ctx context.Context, s logical.Storage, path string) (*keyMetadata
 	if entry == nil {
 		return nil, nil
 	}
-	meta := &keyMetadata{}
-	if err := json.Unmarshal(entry.Value, meta); err != nil {
+	meta, err := decodeMeta(entry.Value)
+	if err != nil {
 		return nil, fmt.Errorf("decode key metadata: %w", err)
-	}
-	if meta.Versions == nil {
-		meta.Versions = map[uint64]*versionMeta{}
 	}
 	return meta, nil
 }
@@ -134,7 +130,7 @@ func putMetaOp(meta *keyMetadata) (logical.StorageOp, error) {
 	if len(meta.CustomMetadata) == 0 {
 		meta.CustomMetadata = nil
 	}
-	buf, err := json.Marshal(meta)
+	buf, err := encodeMeta(meta)
 	if err != nil {
 		return logical.StorageOp{}, fmt.Errorf("encode key metadata: %w", err)
 	}
