@@ -4,10 +4,11 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"slices"
-	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -39,11 +40,34 @@ type Metrics struct {
 	// regr registers into reg, adding the host label unless disabled.
 	regr prometheus.Registerer
 
-	// mu serialises creating metrics; reads go through the sync.Maps,
-	// which take no lock once a metric exists.
+	// mu serialises creating metrics. Lookups take no lock: each table is
+	// an immutable map replaced whole when a metric is added, and indexing
+	// it with a name built in a stack buffer allocates nothing.
 	mu        sync.Mutex
-	counters  sync.Map // name → *vec[*prometheus.CounterVec]
-	summaries sync.Map // name → *vec[*prometheus.SummaryVec]
+	counters  table[*prometheus.CounterVec]
+	summaries table[*prometheus.SummaryVec]
+}
+
+// table maps metric names to metrics; see Metrics.mu.
+type table[T any] struct {
+	p atomic.Pointer[map[string]*vec[T]]
+}
+
+func (t *table[T]) load(name []byte) *vec[T] {
+	if m := t.p.Load(); m != nil {
+		return (*m)[string(name)]
+	}
+	return nil
+}
+
+// store adds v under name; the caller holds Metrics.mu.
+func (t *table[T]) store(name string, v *vec[T]) {
+	next := map[string]*vec[T]{}
+	if m := t.p.Load(); m != nil {
+		maps.Copy(next, *m)
+	}
+	next[name] = v
+	t.p.Store(&next)
 }
 
 // vec is one dynamically created metric with its fixed label names.
@@ -89,21 +113,28 @@ func (m *Metrics) UsageGauge(key []string, help string, fn func() float64) {
 // Name turns a key into a Prometheus name with Vault's prefix: every
 // character outside [a-zA-Z0-9_] becomes "_".
 func Name(key []string) string {
-	var sb strings.Builder
-	sb.WriteString("vault")
+	return string(appendName(nil, key))
+}
+
+func appendName(buf []byte, key []string) []byte {
+	buf = append(buf, "vault"...)
 	for _, k := range key {
-		sb.WriteByte('_')
+		buf = append(buf, '_')
 		for _, r := range k {
 			switch {
 			case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '_':
-				sb.WriteRune(r)
+				buf = append(buf, byte(r))
 			default:
-				sb.WriteByte('_')
+				buf = append(buf, '_')
 			}
 		}
 	}
-	return sb.String()
+	return buf
 }
+
+// nameBufSize fits the names of the metrics timed on every request, so
+// building them stays on the stack.
+const nameBufSize = 96
 
 func labelNames(labels []logical.Label) []string {
 	names := make([]string, len(labels))
@@ -117,6 +148,9 @@ func labelNames(labels []logical.Label) []string {
 // values orders label values by names; a label the metric was first made
 // without is dropped, one it lacks is empty.
 func values(names []string, labels []logical.Label) []string {
+	if len(names) == 0 {
+		return nil
+	}
 	out := make([]string, len(names))
 	for i, n := range names {
 		for _, l := range labels {
@@ -130,12 +164,11 @@ func values(names []string, labels []logical.Label) []string {
 
 // IncrCounter adds val to the counter named by key.
 func (m *Metrics) IncrCounter(key []string, val float64, labels ...logical.Label) {
-	name := Name(key)
-	var c *vec[*prometheus.CounterVec]
-	if v, ok := m.counters.Load(name); ok {
-		c = v.(*vec[*prometheus.CounterVec])
-	} else {
-		c = m.newCounter(name, labels)
+	var buf [nameBufSize]byte
+	name := appendName(buf[:0], key)
+	c := m.counters.load(name)
+	if c == nil {
+		c = m.newCounter(string(name), labels)
 	}
 	if c != nil {
 		c.v.WithLabelValues(values(c.labels, labels)...).Add(val)
@@ -147,27 +180,26 @@ func (m *Metrics) IncrCounter(key []string, val float64, labels ...logical.Label
 func (m *Metrics) newCounter(name string, labels []logical.Label) *vec[*prometheus.CounterVec] {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if v, ok := m.counters.Load(name); ok {
-		return v.(*vec[*prometheus.CounterVec])
+	if c := m.counters.load([]byte(name)); c != nil {
+		return c
 	}
 	names := labelNames(labels)
 	c := &vec[*prometheus.CounterVec]{labels: names, v: prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: "vaultd counter " + name}, names)}
 	if err := m.regr.Register(c.v); err != nil {
 		return nil
 	}
-	m.counters.Store(name, c)
+	m.counters.store(name, c)
 	return c
 }
 
 // MeasureSince records the seconds since start in the summary named by key.
 func (m *Metrics) MeasureSince(key []string, start time.Time, labels ...logical.Label) {
 	d := time.Since(start).Seconds()
-	name := Name(key)
-	var s *vec[*prometheus.SummaryVec]
-	if v, ok := m.summaries.Load(name); ok {
-		s = v.(*vec[*prometheus.SummaryVec])
-	} else {
-		s = m.newSummary(name, labels, withQuantiles(key))
+	var buf [nameBufSize]byte
+	name := appendName(buf[:0], key)
+	s := m.summaries.load(name)
+	if s == nil {
+		s = m.newSummary(string(name), labels, withQuantiles(key))
 	}
 	if s != nil {
 		s.v.WithLabelValues(values(s.labels, labels)...).Observe(d)
@@ -179,8 +211,8 @@ func (m *Metrics) MeasureSince(key []string, start time.Time, labels ...logical.
 func (m *Metrics) newSummary(name string, labels []logical.Label, quantiles bool) *vec[*prometheus.SummaryVec] {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if v, ok := m.summaries.Load(name); ok {
-		return v.(*vec[*prometheus.SummaryVec])
+	if s := m.summaries.load([]byte(name)); s != nil {
+		return s
 	}
 	{
 		names := labelNames(labels)
@@ -195,7 +227,7 @@ func (m *Metrics) newSummary(name string, labels []logical.Label, quantiles bool
 		if err := m.regr.Register(s.v); err != nil {
 			return nil
 		}
-		m.summaries.Store(name, s)
+		m.summaries.store(name, s)
 		return s
 	}
 }
