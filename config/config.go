@@ -78,6 +78,10 @@ type Config struct {
 	// (allow_audit_log_prefixing); off by default, as in Vault since
 	// CVE-2025-6000.
 	AllowAuditLogPrefixing bool
+	// PprofAddr is where net/http/pprof's handlers are served on a listener
+	// of their own (pprof_addr, vaultd's own key); empty means not at all.
+	// Always a loopback address.
+	PprofAddr string
 
 	// set records, for each top-level scalar key a file set, where it was
 	// set: Merge lets only set keys override, and Validate names the line.
@@ -212,6 +216,8 @@ func copyScalar(dst, src *Config, key string) {
 		dst.UI = src.UI
 	case "allow_audit_log_prefixing":
 		dst.AllowAuditLogPrefixing = src.AllowAuditLogPrefixing
+	case "pprof_addr":
+		dst.PprofAddr = src.PprofAddr
 	}
 }
 
@@ -259,6 +265,7 @@ func (c *Config) Validate() error {
 	}
 	errs = append(errs, c.validateScalars()...)
 	errs = append(errs, c.validateHA()...)
+	errs = append(errs, c.validatePprof()...)
 	return errors.Join(errs...)
 }
 
