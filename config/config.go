@@ -223,8 +223,9 @@ func copyScalar(dst, src *Config, key string) {
 
 // Validate checks the configuration as a whole: a storage block and at
 // least one listener, TLS material unless tls_disable, no two listeners on
-// one address, no two audit devices on one path, and a default lease TTL
-// within the maximum. It also re-checks every enumerated value, so that a
+// one address, no two audit devices on one path, a default lease TTL
+// within the maximum, and pprof_addr (if set) on loopback and on a port of
+// its own. It also re-checks every enumerated value, so that a
 // Config built in code is held to the same rules as a parsed one. All the
 // problems found are returned, joined.
 func (c *Config) Validate() error {
