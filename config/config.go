@@ -78,6 +78,10 @@ type Config struct {
 	// (allow_audit_log_prefixing); off by default, as in Vault since
 	// CVE-2025-6000.
 	AllowAuditLogPrefixing bool
+	// PprofAddr is where net/http/pprof's handlers are served on a listener
+	// of their own (pprof_addr, vaultd's own key); empty means not at all.
+	// Always a loopback address.
+	PprofAddr string
 
 	// set records, for each top-level scalar key a file set, where it was
 	// set: Merge lets only set keys override, and Validate names the line.
@@ -212,13 +216,16 @@ func copyScalar(dst, src *Config, key string) {
 		dst.UI = src.UI
 	case "allow_audit_log_prefixing":
 		dst.AllowAuditLogPrefixing = src.AllowAuditLogPrefixing
+	case "pprof_addr":
+		dst.PprofAddr = src.PprofAddr
 	}
 }
 
 // Validate checks the configuration as a whole: a storage block and at
 // least one listener, TLS material unless tls_disable, no two listeners on
-// one address, no two audit devices on one path, and a default lease TTL
-// within the maximum. It also re-checks every enumerated value, so that a
+// one address, no two audit devices on one path, a default lease TTL
+// within the maximum, and pprof_addr (if set) on loopback and on a port of
+// its own. It also re-checks every enumerated value, so that a
 // Config built in code is held to the same rules as a parsed one. All the
 // problems found are returned, joined.
 func (c *Config) Validate() error {
@@ -259,6 +266,7 @@ func (c *Config) Validate() error {
 	}
 	errs = append(errs, c.validateScalars()...)
 	errs = append(errs, c.validateHA()...)
+	errs = append(errs, c.validatePprof()...)
 	return errors.Join(errs...)
 }
 

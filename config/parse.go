@@ -124,7 +124,7 @@ func (p *fileParser) topItem(cfg *Config, item *ast.ObjectItem) {
 		}
 	case "api_addr", "cluster_addr", "cluster_name", "log_level", "log_format",
 		"default_lease_ttl", "max_lease_ttl", "disable_mlock", "ui",
-		"allow_audit_log_prefixing":
+		"allow_audit_log_prefixing", "pprof_addr":
 		if len(item.Keys) > 1 {
 			p.fail(at.errorf("%s is a setting (%s = …), not a block", key, key))
 			return
@@ -207,6 +207,17 @@ func readScalar(cfg *Config, f field) error {
 		cfg.UI, err = f.boolean()
 	case "allow_audit_log_prefixing":
 		cfg.AllowAuditLogPrefixing, err = f.boolean()
+	case "pprof_addr":
+		var s string
+		if s, err = f.str(); err != nil {
+			return err
+		}
+		if s != "" {
+			if err = checkPprofAddr(s); err != nil {
+				return err
+			}
+		}
+		cfg.PprofAddr = s
 	}
 	return err
 }

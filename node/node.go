@@ -43,6 +43,8 @@ type Node struct {
 
 	// raft is the HA half on storage "raft"; nil otherwise.
 	raft *raftNode
+	// pprof serves the profiles when pprof_addr is set; nil otherwise.
+	pprof *pprofServer
 }
 
 // Options tune how a node is built.
@@ -103,8 +105,12 @@ func New(ctx context.Context, conf *config.Config, opts Options) (*Node, error) 
 		return nil, err
 	}
 	registerGauges(mt, c)
-	n := &Node{Core: c, Metrics: mt, logger: logger, serveErr: make(chan error, len(conf.Listeners)), raft: rn}
-	if err := n.listen(conf.Listeners); err != nil {
+	n := &Node{Core: c, Metrics: mt, logger: logger, serveErr: make(chan error, len(conf.Listeners)+1), raft: rn}
+	err = n.listen(conf.Listeners)
+	if err == nil && conf.PprofAddr != "" {
+		n.pprof, err = listenPprof(conf.PprofAddr, logger.With("component", "pprof"))
+	}
+	if err != nil {
 		_ = n.closeListeners()
 		_ = c.Shutdown(ctx)
 		return nil, err
@@ -180,7 +186,8 @@ func (n *Node) closeListeners() error {
 	return errors.Join(errs...)
 }
 
-// Start serves every listener in the background.
+// Start serves every listener (and the pprof listener, if any) in the
+// background.
 func (n *Node) Start() {
 	if n.raft != nil {
 		n.raft.start(n.Core, n.servers[0].ForwardedHandler())
@@ -193,6 +200,13 @@ func (n *Node) Start() {
 				n.serveErr <- err
 			}
 		}(srv, n.lns[i])
+	}
+	if n.pprof != nil {
+		n.wg.Add(1)
+		go func() {
+			defer n.wg.Done()
+			n.pprof.serve(n.serveErr)
+		}()
 	}
 }
 
@@ -223,6 +237,9 @@ func (n *Node) Addr() string {
 // closes the store.
 func (n *Node) Shutdown(ctx context.Context) error {
 	var errs []error
+	if n.pprof != nil {
+		errs = append(errs, n.pprof.close())
+	}
 	for _, srv := range n.servers {
 		errs = append(errs, srv.Shutdown(ctx))
 	}
