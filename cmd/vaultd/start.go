@@ -36,6 +36,7 @@ func startServer(ctx context.Context, opts serverOptions, stdout, stderr io.Writ
 		return 1
 	}
 	logger := newLogger(stderr, conf.LogFormat, level)
+	tuneGC()
 	if !conf.DisableMlock {
 		if err := unix.Mlockall(unix.MCL_CURRENT | unix.MCL_FUTURE); err != nil {
 			fmt.Fprintf(stderr, "Error: failed to lock memory with mlockall: %v.\n"+
