@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -221,7 +222,8 @@ func (b *Backend) Delete(ctx context.Context, key string) error {
 // just as "a-b" < "a/x" < "a0" as stored.
 //
 // Every name is a substring of one string holding them all, so a listing
-// costs a handful of allocations however many names it returns.
+// costs a handful of allocations however many names it returns (and a
+// name kept after the listing keeps that string alive).
 func (b *Backend) List(ctx context.Context, prefix string) ([]string, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("bbolt: list: %w", err)
@@ -247,12 +249,10 @@ func (b *Backend) List(ctx context.Context, prefix string) ([]string, error) {
 			case len(rest) == 0:
 				k, _ = c.Next()
 			case i < 0:
-				all.Write(rest)
-				ends = append(ends, all.Len())
+				ends = appendName(&all, ends, rest)
 				k, _ = c.Next()
 			default:
-				all.Write(rest[:i+1])
-				ends = append(ends, all.Len())
+				ends = appendName(&all, ends, rest[:i+1])
 				// '/'+1 sorts right after every key of the folder.
 				next = append(append(append(next[:0], p...), rest[:i]...), '/'+1)
 				k, _ = c.Seek(next)
@@ -271,6 +271,20 @@ func (b *Backend) List(ctx context.Context, prefix string) ([]string, error) {
 		start = end
 	}
 	return out, nil
+}
+
+// appendName adds name to all and its end to ends, doubling either when
+// full (append alone grows large slices by a quarter at a time, which for
+// a long listing allocates several times the final size).
+func appendName(all *strings.Builder, ends []int, name []byte) []int {
+	if all.Cap()-all.Len() < len(name) {
+		all.Grow(max(len(name), 256)) // Grow at least doubles the buffer
+	}
+	all.Write(name)
+	if len(ends) == cap(ends) {
+		ends = slices.Grow(ends, max(len(ends), 32))
+	}
+	return append(ends, all.Len())
 }
 
 // ListSteps returns how many keys List's cursors have landed on since
