@@ -49,11 +49,51 @@ func encodedBefore(t *testing.T, req *logical.Request, resp *logical.Response) [
 	return append(b, '\n')
 }
 
+// streamedBody renders resp through bodyStream whatever its size, the
+// way a long LIST answer is written.
+func streamedBody(t *testing.T, req *logical.Request, resp *logical.Response) []byte {
+	t.Helper()
+	w := httptest.NewRecorder()
+	if resp.Raw {
+		s, err := newBodyStream(w, http.StatusOK, resp.Data, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.data(resp.Data)
+		s.finish()
+		return w.Body.Bytes()
+	}
+	env := newEnvelope(req, resp)
+	s, err := newBodyStream(w, http.StatusOK, env.Data, env.WrapInfo, env.Auth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.envelope(env)
+	s.finish()
+	return w.Body.Bytes()
+}
+
+// sameBytes fails the test unless got equals want, showing where not.
+func sameBytes(t *testing.T, what string, got, want []byte) {
+	t.Helper()
+	if bytes.Equal(got, want) {
+		return
+	}
+	i := 0
+	for i < min(len(got), len(want)) && got[i] == want[i] {
+		i++
+	}
+	t.Fatalf("%s: bodies differ at byte %d of %d/%d\n got …%s\nwant …%s", what,
+		i, len(got), len(want), got[max(0, i-40):min(len(got), i+40)], want[max(0, i-40):min(len(want), i+40)])
+}
+
 // TestStreamedBodySameBytes renders a corpus of answers — lists (one of
 // 10,000 names, with names that need escaping), reads, leased and auth
 // answers, wrapped answers, sys answers with their data also at the top
 // level, raw bodies — and compares each body byte for byte with
-// json.Marshal of what was encoded before.
+// json.Marshal of what was encoded before: as the server writes it (in
+// pieces for the long lists, whole for the rest), and, except where the
+// data is copied to the top level, as written in pieces whatever its size.
 func TestStreamedBodySameBytes(t *testing.T) {
 	big := listOf(10_000)
 	big[17] = `we<ird>&"quoted"\back`
@@ -142,13 +182,9 @@ func TestStreamedBodySameBytes(t *testing.T) {
 				t.Fatalf("status %d, want %d: %s", w.Code, wantStatus, w.Body)
 			}
 			want := encodedBefore(t, req, c.resp)
-			if got := w.Body.Bytes(); !bytes.Equal(got, want) {
-				i := 0
-				for i < min(len(got), len(want)) && got[i] == want[i] {
-					i++
-				}
-				t.Fatalf("bodies differ at byte %d of %d/%d\n got …%s\nwant …%s",
-					i, len(got), len(want), got[max(0, i-40):min(len(got), i+40)], want[max(0, i-40):min(len(want), i+40)])
+			sameBytes(t, "as served", w.Body.Bytes(), want)
+			if !injectsData(c.path) || c.resp.Raw {
+				sameBytes(t, "in pieces", streamedBody(t, req, c.resp), want)
 			}
 		})
 	}
@@ -181,19 +217,23 @@ func TestStreamedListLeavesInPieces(t *testing.T) {
 
 // TestStreamedBodyEncodingError: a value JSON cannot encode (a backend
 // bug) is a clean 500 with Vault's error body, never a 200 with a broken
-// or empty body.
+// or empty body, whether the answer is written whole or in pieces (the
+// bad value sorting after a long list of keys).
 func TestStreamedBodyEncodingError(t *testing.T) {
+	long := listOf(2 * streamAt)
 	for name, resp := range map[string]*logical.Response{
-		"envelope": {Data: map[string]any{"keys": []string{"a"}, "nan": math.NaN()}},
-		"raw":      {Raw: true, Data: map[string]any{"ch": make(chan int)}},
+		"whole":         {Data: map[string]any{"keys": []string{"a"}, "nan": math.NaN()}},
+		"in pieces":     {Data: map[string]any{"keys": long, "nan": math.NaN()}},
+		"raw whole":     {Raw: true, Data: map[string]any{"ch": make(chan int)}},
+		"raw in pieces": {Raw: true, Data: map[string]any{"keys": long, "zz": make(chan int)}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			req := &logical.Request{ID: "id", Operation: logical.ReadOperation, Path: "x/y"}
-			sw := &statusWriter{ResponseWriter: httptest.NewRecorder()}
+			rec := httptest.NewRecorder()
+			sw := &statusWriter{ResponseWriter: rec}
 			respondLogical(sw, req, resp, nil)
-			rec := sw.ResponseWriter.(*httptest.ResponseRecorder)
 			if rec.Code != http.StatusInternalServerError || strings.TrimSpace(rec.Body.String()) != `{"errors":["failed to encode the response"]}` {
-				t.Fatalf("got %d %s", rec.Code, rec.Body)
+				t.Fatalf("got %d %.200s", rec.Code, rec.Body)
 			}
 			if sw.internal == nil {
 				t.Fatal("the encoding error was not recorded for the request log")
