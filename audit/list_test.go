@@ -36,7 +36,7 @@ func TestResponseEntryOfLongList(t *testing.T) {
 	runtime.ReadMemStats(&after)
 	perEntry := (after.TotalAlloc - before.TotalAlloc) / runs
 	t.Logf("a %d-byte response entry allocated %d bytes", len(line), perEntry)
-	if perEntry > uint64(len(line))*3/2 {
+	if perEntry > uint64(len(line))*5/4 {
 		t.Fatalf("a %d-byte response entry allocated %d bytes", len(line), perEntry)
 	}
 }
