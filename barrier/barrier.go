@@ -29,6 +29,17 @@ func Reserved(key string) bool {
 	return false
 }
 
+// reservedChild reports whether prefix+name is Reserved, without building
+// the key: List asks it of every name it returns.
+func reservedChild(prefix, name string) bool {
+	for _, r := range [...]string{SealConfigPath, RootKeyPath, KeyringPath} {
+		if len(r) == len(prefix)+len(name) && r[:len(prefix)] == prefix && r[len(prefix):] == name {
+			return true
+		}
+	}
+	return false
+}
+
 // Barrier encrypts logical entries onto a storage.Backend. It is safe for
 // concurrent use; reads and writes take no lock.
 type Barrier struct {
@@ -323,7 +334,8 @@ func (b *Barrier) Delete(ctx context.Context, key string) error {
 }
 
 // List returns the names directly under prefix, as storage.Backend does,
-// leaving out the reserved seal entries.
+// leaving out the reserved seal entries. The backend's slice is filtered
+// in place: no name is copied.
 func (b *Barrier) List(ctx context.Context, prefix string) ([]string, error) {
 	defer b.observed("list", time.Now())
 	if b.keys.Load() == nil {
@@ -335,7 +347,7 @@ func (b *Barrier) List(ctx context.Context, prefix string) ([]string, error) {
 	}
 	out := names[:0]
 	for _, n := range names {
-		if !Reserved(prefix + n) {
+		if !reservedChild(prefix, n) {
 			out = append(out, n)
 		}
 	}

@@ -177,7 +177,7 @@ func respondLogical(w http.ResponseWriter, req *logical.Request, resp *logical.R
 			respondError(w, http.StatusInternalServerError, "raw responses cannot contain secrets or auth")
 			return
 		}
-		writeJSON(w, status, resp.Data)
+		writeData(w, status, resp.Data)
 		return
 	}
 	env := newEnvelope(req, resp)
@@ -190,7 +190,7 @@ func respondLogical(w http.ResponseWriter, req *logical.Request, resp *logical.R
 		writeJSON(w, status, body)
 		return
 	}
-	writeJSON(w, status, env)
+	writeEnvelope(w, status, env)
 }
 
 // listStatus applies Vault's rule for list answers: 404 when there is

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -64,6 +65,8 @@ type Backend struct {
 	db       *bolt.DB
 	maxBatch int
 	commits  atomic.Uint64 // write transactions committed
+	// listSteps counts the keys List's cursors landed on.
+	listSteps atomic.Uint64
 
 	queue chan *writeCall
 	// closeMu orders queueing against Close: writers hold it shared while
@@ -209,41 +212,86 @@ func (b *Backend) Delete(ctx context.Context, key string) error {
 }
 
 // List implements storage.Backend. A cursor walks the keys under prefix in
-// order and jumps over each sub-folder once it has been named.
+// order and jumps over each sub-folder once it has named it, so the work
+// is proportional to the names returned, not to the store.
+//
+// The names come out sorted with no further sort: cutting a key after its
+// first "/" keeps byte order (two keys that differ before that slash
+// differ the same way once cut; keys that share it cut to the same
+// folder name, and those are adjacent). So "a-b" < "a/" < "a0" as cut,
+// just as "a-b" < "a/x" < "a0" as stored.
+//
+// Every name is a substring of one string holding them all, so a listing
+// costs a handful of allocations however many names it returns (and a
+// name kept after the listing keeps that string alive).
 func (b *Backend) List(ctx context.Context, prefix string) ([]string, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("bbolt: list: %w", err)
 	}
-	out := []string{}
+	var (
+		all   strings.Builder
+		ends  []int // ends[i] is where name i ends in all
+		next  []byte
+		steps uint64
+	)
 	err := b.db.View(func(tx *bolt.Tx) error {
 		p := []byte(prefix)
 		c := tx.Bucket(bucketName).Cursor()
 		k, _ := c.Seek(p)
-		for k != nil && bytes.HasPrefix(k, p) {
+		for k != nil {
+			steps++
+			if !bytes.HasPrefix(k, p) {
+				break
+			}
 			rest := k[len(p):]
 			i := bytes.IndexByte(rest, '/')
 			switch {
 			case len(rest) == 0:
 				k, _ = c.Next()
 			case i < 0:
-				out = append(out, string(rest))
+				ends = appendName(&all, ends, rest)
 				k, _ = c.Next()
 			default:
-				out = append(out, string(rest[:i+1]))
+				ends = appendName(&all, ends, rest[:i+1])
 				// '/'+1 sorts right after every key of the folder.
-				next := make([]byte, 0, len(p)+i+1)
-				next = append(append(append(next, p...), rest[:i]...), '/'+1)
+				next = append(append(append(next[:0], p...), rest[:i]...), '/'+1)
 				k, _ = c.Seek(next)
 			}
 		}
 		return nil
 	})
+	b.listSteps.Add(steps)
 	if err != nil {
 		return nil, wrap("list", err)
 	}
-	slices.Sort(out)
+	names, start := all.String(), 0
+	out := make([]string, len(ends))
+	for i, end := range ends {
+		out[i] = names[start:end]
+		start = end
+	}
 	return out, nil
 }
+
+// appendName adds name to all and its end to ends, doubling either when
+// full (append alone grows large slices by a quarter at a time, which for
+// a long listing allocates several times the final size).
+func appendName(all *strings.Builder, ends []int, name []byte) []int {
+	if all.Cap()-all.Len() < len(name) {
+		all.Grow(max(len(name), 256)) // Grow at least doubles the buffer
+	}
+	all.Write(name)
+	if len(ends) == cap(ends) {
+		ends = slices.Grow(ends, max(len(ends), 32))
+	}
+	return append(ends, all.Len())
+}
+
+// ListSteps returns how many keys List's cursors have landed on since
+// Open: the work listings did. Listing a folder lands on one key per name
+// it returns and on the first key past the folder, whatever else the
+// store holds.
+func (b *Backend) ListSteps() uint64 { return b.listSteps.Load() }
 
 // Commit implements storage.Backend: every op lands in one bbolt
 // transaction, and nothing is written if any op is invalid.
