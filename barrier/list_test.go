@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"testing"
 
 	"github.com/vaultd/vaultd/storage"
 	"github.com/vaultd/vaultd/storage/bbolt"
+	"github.com/vaultd/vaultd/test/heap"
 )
 
 func TestReservedChild(t *testing.T) {
@@ -81,17 +81,6 @@ func listStore(t testing.TB, crowded bool) (*Barrier, *bbolt.Backend) {
 	return b, phys
 }
 
-func heapBytes(runs int, f func()) uint64 {
-	f()
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	for range runs {
-		f()
-	}
-	runtime.ReadMemStats(&after)
-	return (after.TotalAlloc - before.TotalAlloc) / uint64(runs)
-}
-
 // TestViewListFolderAmongManyKeys lists the folder through a mount's view
 // of the barrier on bbolt, as the KV engine does: all 10,000 names, sorted;
 // the barrier adds no allocation per name to the backend's own (it
@@ -99,7 +88,7 @@ func heapBytes(runs int, f func()) uint64 {
 // are the same with 100,000 other entries in the store.
 func TestViewListFolderAmongManyKeys(t *testing.T) {
 	ctx := context.Background()
-	heap := map[bool]uint64{}
+	allocated := map[bool]uint64{}
 	for _, crowded := range []bool{false, true} {
 		b, phys := listStore(t, crowded)
 		view := NewView(b, listView)
@@ -116,10 +105,10 @@ func TestViewListFolderAmongManyKeys(t *testing.T) {
 		if viewAllocs > physAllocs+4 {
 			t.Errorf("crowded=%v: the view's List makes %.0f allocations, the backend's %.0f: the barrier copies names", crowded, viewAllocs, physAllocs)
 		}
-		heap[crowded] = heapBytes(5, func() { _, _ = view.List(ctx, listFolder) })
+		allocated[crowded] = heap.BytesPerRun(5, func() { _, _ = view.List(ctx, listFolder) })
 	}
-	t.Logf("heap bytes per listing: folder only %d, among 100,000 other entries %d", heap[false], heap[true])
-	if float64(heap[true]) > 1.5*float64(heap[false]) {
-		t.Errorf("listing allocated %d bytes among 100,000 other entries against %d alone", heap[true], heap[false])
+	t.Logf("heap bytes per listing: folder only %d, among 100,000 other entries %d", allocated[false], allocated[true])
+	if float64(allocated[true]) > 1.5*float64(allocated[false]) {
+		t.Errorf("listing allocated %d bytes among 100,000 other entries against %d alone", allocated[true], allocated[false])
 	}
 }

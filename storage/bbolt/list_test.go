@@ -4,13 +4,13 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/vaultd/vaultd/storage"
 	"github.com/vaultd/vaultd/storage/bbolt"
+	"github.com/vaultd/vaultd/test/heap"
 )
 
 // The folder the scale tests list: folderKeys keys directly under it and
@@ -116,18 +116,6 @@ func openFilled(t testing.TB, crowded bool) *bbolt.Backend {
 	return db
 }
 
-// allocatedBy returns the heap bytes f allocates, averaged over runs.
-func allocatedBy(runs int, f func()) uint64 {
-	f() // warm up: first-use allocations are not f's
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	for range runs {
-		f()
-	}
-	runtime.ReadMemStats(&after)
-	return (after.TotalAlloc - before.TotalAlloc) / uint64(runs)
-}
-
 // BenchmarkList10kFolder lists a folder of 10,000 names (9,900 keys and
 // 100 sub-folders) in a store holding only that folder and in one holding
 // 100,000 other keys around it: the two should cost the same.
@@ -162,7 +150,7 @@ func BenchmarkList10kFolder(b *testing.B) {
 func TestListFolderAmongManyKeys(t *testing.T) {
 	ctx := context.Background()
 	want := folderNames()
-	heap := map[bool]uint64{}
+	allocated := map[bool]uint64{}
 	for _, crowded := range []bool{false, true} {
 		db := openFilled(t, crowded)
 		steps0 := db.ListSteps()
@@ -177,15 +165,15 @@ func TestListFolderAmongManyKeys(t *testing.T) {
 		if steps := db.ListSteps() - steps0; steps > uint64(len(want))+1 {
 			t.Errorf("crowded=%v: List stepped onto %d keys for %d names: it walked outside the folder", crowded, steps, len(want))
 		}
-		heap[crowded] = allocatedBy(5, func() {
+		allocated[crowded] = heap.BytesPerRun(5, func() {
 			if _, err := db.List(ctx, folder); err != nil {
 				t.Fatal(err)
 			}
 		})
 	}
-	t.Logf("heap bytes per List: folder only %d, among 100,000 other keys %d", heap[false], heap[true])
-	if float64(heap[true]) > 1.5*float64(heap[false]) {
-		t.Errorf("List allocated %d bytes among 100,000 other keys against %d alone: more than 1.5x", heap[true], heap[false])
+	t.Logf("heap bytes per List: folder only %d, among 100,000 other keys %d", allocated[false], allocated[true])
+	if float64(allocated[true]) > 1.5*float64(allocated[false]) {
+		t.Errorf("List allocated %d bytes among 100,000 other keys against %d alone: more than 1.5x", allocated[true], allocated[false])
 	}
 }
 
