@@ -48,11 +48,15 @@ type internalErrorRecorder interface {
 	recordInternalError(err error)
 }
 
-// writeJSON writes body as JSON with the given status. Encoding errors can
-// only come from the connection at this point, so they are dropped.
+// writeJSON writes body as JSON with the given status. Encoding finishes
+// before the status is written, so a body that cannot be encoded (a
+// backend bug) is a clean 500; a failed write to the connection has no one
+// to answer and is dropped.
 func writeJSON(w http.ResponseWriter, status int, body any) {
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(body)
+	hw := &headerOnWrite{w: w, status: status}
+	if err := json.NewEncoder(hw).Encode(body); err != nil && !hw.wrote {
+		failEncoding(w, err)
+	}
 }
 
 // respondNoContent answers 204; the common headers (application/json,

@@ -30,42 +30,31 @@ func streamed(data map[string]any) bool {
 // writeEnvelope writes env as the body: in pieces when its data holds a
 // long list of strings, else whole.
 func writeEnvelope(w http.ResponseWriter, status int, env *envelope) {
-	if !streamed(env.Data) {
-		writeWhole(w, status, env)
-		return
-	}
-	s, err := newBodyStream(w, status, env.Data, env.WrapInfo, env.Auth)
-	if err != nil {
-		failEncoding(w, err)
-		return
-	}
-	s.envelope(env)
-	s.finish()
+	writeStreamable(w, status, env, env.Data, env.WrapInfo, env.Auth, func(s *bodyStream) { s.envelope(env) })
 }
 
 // writeData writes a raw response's data as the whole body, in pieces
 // when it holds a long list of strings.
 func writeData(w http.ResponseWriter, status int, data map[string]any) {
+	writeStreamable(w, status, data, data, nil, nil, func(s *bodyStream) { s.data(data) })
+}
+
+// writeStreamable writes body whole unless data holds a long list of
+// strings; then render writes it through a bodyStream, for which data's
+// other values, wrapInfo and auth are encoded first.
+func writeStreamable(w http.ResponseWriter, status int, body any, data map[string]any,
+	wrapInfo *wrapInfoBody, auth *authBody, render func(*bodyStream)) {
 	if !streamed(data) {
-		writeWhole(w, status, data)
+		writeJSON(w, status, body)
 		return
 	}
-	s, err := newBodyStream(w, status, data, nil, nil)
+	s, err := newBodyStream(w, status, data, wrapInfo, auth)
 	if err != nil {
 		failEncoding(w, err)
 		return
 	}
-	s.data(data)
+	render(s)
 	s.finish()
-}
-
-// writeWhole is writeJSON for a body that may fail to encode: encoding
-// finishes before the status is written, so a failure is a clean 500.
-func writeWhole(w http.ResponseWriter, status int, body any) {
-	hw := &headerOnWrite{w: w, status: status}
-	if err := json.NewEncoder(hw).Encode(body); err != nil && !hw.wrote {
-		failEncoding(w, err)
-	}
 }
 
 // failEncoding answers a body that could not be encoded (a backend bug)
