@@ -182,24 +182,16 @@ func (r *metaReader) byte() byte {
 	return 0
 }
 
-func (r *metaReader) uvarint() uint64 {
-	if r.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(r.buf)
-	if n <= 0 {
-		r.fail(errMetaTruncated)
-		return 0
-	}
-	r.buf = r.buf[n:]
-	return v
-}
+func (r *metaReader) uvarint() uint64 { return readVarint(r, binary.Uvarint) }
 
-func (r *metaReader) varint() int64 {
+func (r *metaReader) varint() int64 { return readVarint(r, binary.Varint) }
+
+// readVarint reads one number with decode (binary.Uvarint or Varint).
+func readVarint[T uint64 | int64](r *metaReader, decode func([]byte) (T, int)) T {
 	if r.err != nil {
 		return 0
 	}
-	v, n := binary.Varint(r.buf)
+	v, n := decode(r.buf)
 	if n <= 0 {
 		r.fail(errMetaTruncated)
 		return 0
