@@ -22,11 +22,7 @@ const (
 // Reserved reports whether key is one of the plaintext seal entries, which
 // logical operations may not touch.
 func Reserved(key string) bool {
-	switch key {
-	case SealConfigPath, RootKeyPath, KeyringPath:
-		return true
-	}
-	return false
+	return reservedChild("", key)
 }
 
 // reservedChild reports whether prefix+name is Reserved, without building
