@@ -54,12 +54,8 @@ func Factory(_ context.Context, conf *logical.BackendConfig) (logical.Backend, e
 	if conf == nil || conf.Storage == nil {
 		return nil, errors.New("database: nil backend config")
 	}
-	logger := conf.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
 	b := &Backend{
-		storage: conf.Storage, logger: logger, system: conf.System,
+		storage: conf.Storage, logger: conf.LoggerOrDiscard(), system: conf.System,
 		pools: map[string]*pgxpool.Pool{}, stop: make(chan struct{}),
 	}
 	b.wg.Add(1)

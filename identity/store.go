@@ -137,15 +137,8 @@ func Factory(_ context.Context, conf *logical.BackendConfig) (logical.Backend, e
 	if conf == nil || conf.Storage == nil {
 		return nil, errors.New("identity: no storage")
 	}
-	logger := conf.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	system := conf.System
-	if system == nil {
-		system = logical.StaticSystemView{}
-	}
-	b := &Backend{storage: conf.Storage, system: system, logger: logger}
+	system := conf.SystemOrStatic()
+	b := &Backend{storage: conf.Storage, system: system, logger: conf.LoggerOrDiscard()}
 	if ml, ok := system.(logical.MountLookup); ok {
 		b.mounts = ml
 	}

@@ -63,6 +63,24 @@ type BackendConfig struct {
 	Metrics MetricSink
 }
 
+// LoggerOrDiscard is the config's logger, or one that discards where the
+// config leaves it out.
+func (c *BackendConfig) LoggerOrDiscard() *slog.Logger {
+	if c.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return c.Logger
+}
+
+// SystemOrStatic is the config's system view, or a StaticSystemView where
+// the config leaves it out.
+func (c *BackendConfig) SystemOrStatic() SystemView {
+	if c.System == nil {
+		return StaticSystemView{}
+	}
+	return c.System
+}
+
 // Factory builds an engine for a mount.
 type Factory func(ctx context.Context, conf *BackendConfig) (Backend, error)
 

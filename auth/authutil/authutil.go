@@ -23,15 +23,7 @@ func Defaults(conf *logical.BackendConfig, method string) (*slog.Logger, logical
 	if conf == nil {
 		return nil, nil, fmt.Errorf("%s: nil backend config", method)
 	}
-	logger := conf.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	system := conf.System
-	if system == nil {
-		system = logical.StaticSystemView{}
-	}
-	return logger, system, nil
+	return conf.LoggerOrDiscard(), conf.SystemOrStatic(), nil
 }
 
 // Handler answers one request.
